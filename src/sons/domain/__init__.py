@@ -1,0 +1,1 @@
+"""Pure domain: vendors, clients, orders, checks. No framework, no database, no clock."""

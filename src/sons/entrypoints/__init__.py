@@ -1,0 +1,1 @@
+"""Entry points: the CLI, the API and the web pages. They parse, call a service, render."""

@@ -1,0 +1,20 @@
+"""The `sons` command. Each command group lives in its own module, named after its idea."""
+
+from __future__ import annotations
+
+import typer
+
+from sons.entrypoints.cli import referential
+
+app = typer.Typer(
+    name="sons",
+    help="sons — financement Ségur SONS : référentiel, bons de commande, dépôts, preuves.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(referential.app, name="referential")
+
+
+def main() -> None:
+    app()

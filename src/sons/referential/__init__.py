@@ -1,0 +1,1 @@
+"""The rules of every SONS dispositif as versioned, dated, sourced data, with an evaluator."""
