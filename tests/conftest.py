@@ -30,7 +30,7 @@ class YamlCaseFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         raw = yaml.safe_load(self.path.read_text(encoding="utf-8"))
         if not isinstance(raw, dict) or not isinstance(raw.get("cases"), list):
-            raise CaseError(f"{self.path.name} : une clé « cases » contenant une liste est attendue")
+            raise CaseError(f"{self.path.name} : une clé « cases » (liste) est attendue")
         for index, item in enumerate(raw["cases"]):
             name = item.get("name", f"cas {index}") if isinstance(item, dict) else f"cas {index}"
             yield YamlCase.from_parent(self, name=str(name), raw=item, index=index)
