@@ -643,7 +643,7 @@ def _check_dispositif(
                 reader.problems.append(
                     Problem(questionnaire_file, f"{key}.questions", f"question inconnue « {qid} »")
                 )
-            elif question.type != "yes_no":
+            elif listed.type != "yes_no":
                 reader.problems.append(
                     Problem(
                         questionnaire_file,
