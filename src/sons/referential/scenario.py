@@ -20,6 +20,7 @@ from sons.referential.model import (
     FlowRoute,
     Profile,
     Question,
+    Strength,
 )
 
 # Findings about the answers themselves: the scenario cannot be read as given.
@@ -38,6 +39,10 @@ class RequiredProfile:
     profile: Profile
     because: tuple[str, ...]
     rules: tuple[str, ...]
+    citations: tuple[str, ...] = ()
+    # True when every reason comes from a rule we deduced ourselves (strength « inferred »):
+    # a missing profile is then a warning to confirm, not an error.
+    inferred_only: bool = False
 
     @property
     def label(self) -> str:
@@ -192,11 +197,15 @@ def required_profiles(
     questions = view.questions_by_id
     reasons: dict[str, list[str]] = {}
     rule_ids: dict[str, list[str]] = {}
+    citations: dict[str, list[str]] = {}
+    strengths: dict[str, list[Strength]] = {}
     findings: list[Finding] = []
     for profile in view.profiles:
         if profile.mandatory:
             reasons.setdefault(profile.id, []).append("profil obligatoire pour tout référencement")
             rule_ids.setdefault(profile.id, []).append("profil obligatoire")
+            citations.setdefault(profile.id, []).append(view.cite(profile))
+            strengths.setdefault(profile.id, []).append(profile.strength)
     for rule in view.rules:
         base = evaluate(rule.when, answers, questions)
         required, because = base.value, base.explanation
@@ -231,8 +240,16 @@ def required_profiles(
         if required:
             reasons.setdefault(rule.profile, []).append(because)
             rule_ids.setdefault(rule.profile, []).append(rule.id)
+            citations.setdefault(rule.profile, []).append(view.cite(rule))
+            strengths.setdefault(rule.profile, []).append(rule.strength)
     result = [
-        RequiredProfile(profile, tuple(reasons[profile.id]), tuple(rule_ids[profile.id]))
+        RequiredProfile(
+            profile,
+            tuple(reasons[profile.id]),
+            tuple(rule_ids[profile.id]),
+            tuple(citations[profile.id]),
+            all(s is Strength.INFERRED for s in strengths[profile.id]),
+        )
         for profile in view.profiles
         if profile.id in reasons
     ]
