@@ -22,6 +22,7 @@ from sons.referential.conditions import leaves, questions_named
 from sons.referential.model import (
     CEILING_STRATEGIES,
     COMMON_PARAMETER_NAMES,
+    PARAMETER_LABELS,
     PARAMETER_NAMES,
     STRENGTH_LABELS,
     Alternative,
@@ -226,7 +227,7 @@ class DispositifAtDate:
     def parameter(self, name: str) -> ParameterValue:
         parameter = self.dispositif.parameters.get(name)
         if parameter is None:
-            label = name.replace("_", " ")
+            label = PARAMETER_LABELS.get(name, name)
             return ParameterValue(name, label, self.on, None, Strength.UNKNOWN, None, None)
         return _resolve(name, parameter, self.on)
 

@@ -327,6 +327,17 @@ PARAMETER_NAMES: dict[str, str] = {
     "ceiling_strategy": "ceiling_strategy",
 }
 
+PARAMETER_LABELS = {
+    "advance_opening": "Date d'ouverture du dépôt des demandes d'avance",
+    "order_deadline": "Date limite de signature des bons de commande et de dépôt de la demande "
+    "d'avance",
+    "prestation_deadline": "Date limite de réalisation de la prestation",
+    "balance_deadline": "Date limite de dépôt de la demande de solde",
+    "advance_rate": "Part de la Prestation versée en avance (%)",
+    "ceiling_strategy": "Mode de calcul du plafond de la Prestation",
+}
+"""Labels of the parameters, for a dispositif that does not carry one (« non renseigné »)."""
+
 COMMON_PARAMETER_NAMES: dict[str, str] = {
     "vat_rate": "percent",
     "pre_referencing_max_days": "integer",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from sons.entrypoints.cli import referential
+from sons.entrypoints.cli import demo, journal, referential
 
 app = typer.Typer(
     name="sons",
@@ -14,6 +14,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(referential.app, name="referential")
+app.add_typer(journal.app, name="journal")
+app.command("demo")(demo.demo)
 
 
 def main() -> None:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from sons.documents import rulebook as rulebook_document
 from sons.entrypoints.cli.output import (
     EXIT_BAD_INPUT,
     console,
@@ -18,6 +22,7 @@ from sons.entrypoints.cli.output import (
     print_findings,
     print_json,
 )
+from sons.findings import Finding
 from sons.referential import presentation
 from sons.referential.loader import (
     Referential,
@@ -26,7 +31,8 @@ from sons.referential.loader import (
     default_referential,
     load,
 )
-from sons.referential.scenario import INPUT_CODES, explain
+from sons.referential.rulebook import build as build_rulebook
+from sons.referential.scenario import INPUT_CODES, RequiredProfile, explain
 
 app = typer.Typer(help="Le référentiel : dispositifs, profils, questionnaires, règles, soldes.")
 
@@ -62,7 +68,11 @@ def list_dispositifs(as_json: JsonOption = False) -> None:
     if as_json:
         print_json({"version": referential.pin, "dispositifs": rows})
         return
-    table = Table(title=f"Dispositifs du référentiel (version {referential.pin})")
+    print_dispositif_list(rows, referential.pin)
+
+
+def print_dispositif_list(rows: list[dict[str, Any]], pin: str) -> None:
+    table = Table(title=f"Dispositifs du référentiel (version {pin})")
     for column in ("Code", "Couloir", "Type", "Vague", "Format de dépôt", "Libellé"):
         table.add_column(column)
     for row in rows:
@@ -94,10 +104,10 @@ def show(
     if as_json:
         print_json(data)
         return
-    _print_dispositif(data)
+    print_dispositif(data)
 
 
-def _print_dispositif(data: dict[str, Any]) -> None:
+def print_dispositif(data: dict[str, Any]) -> None:
     console.print(f"[bold]{data['code']}[/] — {data['label']} (au {data['date']})")
     console.print(
         f"Couloir {data['couloir']}, logiciel {data['software_type']}, vague {data['wave']}, "
@@ -158,7 +168,7 @@ def check(
         referential = load(data_dir) if data_dir else load()
     except ReferentialError as exc:
         if as_json:
-            print_json({"valid": False, "problems": [p.__dict__ for p in exc.problems]})
+            print_json({"valid": False, "problems": [asdict(p) for p in exc.problems]})
         else:
             console.print(f"[red]{exc}[/]")
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -196,6 +206,21 @@ def _read_answers(path: Path) -> dict[str, Any]:
             'à sa réponse (ex. {"dmp_direct": true}).'
         )
     return raw
+
+
+def print_explanation(
+    code: str,
+    on: dt.date,
+    required: Sequence[RequiredProfile],
+    findings: Sequence[Finding],
+) -> None:
+    table = Table(title=f"Profils requis par le scénario — {code} au {on.isoformat()}")
+    table.add_column("Profil")
+    table.add_column("Parce que")
+    for item in required:
+        table.add_row(item.label, "\n".join(item.because))
+    console.print(table)
+    print_findings(tuple(findings))
 
 
 @app.command("explain")
@@ -237,13 +262,43 @@ def explain_command(
         data["findings"] = [f.as_dict() for f in findings]
         print_json({"code": view.code, "date": on.isoformat(), **data})
     else:
-        table = Table(title=f"Profils requis par le scénario — {view.code} au {on.isoformat()}")
-        table.add_column("Profil")
-        table.add_column("Parce que")
-        for item in result.required_profiles:
-            table.add_row(item.label, "\n".join(item.because))
-        console.print(table)
-        print_findings(findings)
+        print_explanation(view.code, on, result.required_profiles, findings)
     if any(f.code in INPUT_CODES for f in findings):
         raise typer.Exit(EXIT_BAD_INPUT)
     exit_for(findings)
+
+
+@app.command("doc")
+def doc(
+    code: Annotated[str, typer.Argument(help="Code du dispositif, ex. RAD-RIS-Va1.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="Format du document : md (Markdown) ou html.")
+    ] = "md",
+    date: DateOption = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Fichier à écrire (par défaut : la sortie standard)."),
+    ] = None,
+) -> None:
+    """Produit le règlement annoté d'un dispositif : chaque règle, sa source et sa force."""
+    if fmt not in rulebook_document.FORMATS:
+        fail(
+            f"option --format : « {fmt} » inconnu ; formats possibles : "
+            + ", ".join(rulebook_document.FORMATS)
+            + "."
+        )
+    referential = _referential()
+    on = parse_date(date)
+    try:
+        view = referential.at(code, on)
+    except UnknownDispositif as exc:
+        fail(str(exc))
+    text = rulebook_document.render(build_rulebook(view, referential), fmt)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"impossible d'écrire {output} : {exc.strerror or exc}.")
+    console.print(f"Règlement annoté de {view.code} au {on.isoformat()} écrit dans {output}.")
