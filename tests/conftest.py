@@ -10,6 +10,7 @@ import pytest
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sons.domain.checks.cases import OrderCase, run_order_case
 from sons.referential.cases import ScenarioCase, run_scenario_case
 from sons.referential.loader import default_referential
 from sons.schema_errors import french_errors
@@ -19,6 +20,7 @@ CASES_DIR = Path(__file__).parent / "referential" / "cases"
 # kind → (model, runner). Each runner returns the list of mismatches, empty when the case holds.
 CASE_KINDS: dict[str, tuple[type[BaseModel], Callable[[Any], list[str]]]] = {
     "scenario": (ScenarioCase, lambda case: run_scenario_case(case, default_referential())),
+    "order": (OrderCase, lambda case: run_order_case(case, default_referential())),
 }
 
 

@@ -112,12 +112,20 @@ class Professional:
     name: str
 
 
-def es_pmsi(entity: LegalEntity, site: Site) -> str:
+def directory_key(number: str) -> str:
+    """A FINESS or RPPS number as directories and indexes key it: no spaces, upper case."""
+    return "".join(number.split()).upper()
+
+
+def es_pmsi(entity: LegalEntity, site: Site | str) -> str:
     """The identifier an establishment reports its activity under (PRIMER §9).
 
     Public hospitals report under their legal entity (EJ), private ones under each site (ET).
+    `site` is the site or its FINESS ET (a site missing from the directory still has one).
     """
-    return entity.finess_ej if entity.status is LegalStatus.PUBLIC else site.finess_et
+    if entity.status is LegalStatus.PUBLIC:
+        return entity.finess_ej
+    return site.finess_et if isinstance(site, Site) else site
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,9 +143,13 @@ class OrderLine:
 
 @dataclass(frozen=True, slots=True)
 class SiteScenario:
-    """One site's answers to the dispositif's questionnaire (the ordered scenario)."""
+    """One site's answers to the dispositif's questionnaire (the ordered scenario).
 
-    finess_et: str
+    `finess_et` is None only for an order to a professional (RPPS) whose practice has no
+    FINESS: the order still carries one scenario.
+    """
+
+    finess_et: str | None
     answers: Mapping[str, Any]
 
 
@@ -158,3 +170,8 @@ class PurchaseOrder:
     sites: tuple[SiteScenario, ...] = ()
     lines: tuple[OrderLine, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def finess_ets(self) -> tuple[str | None, ...]:
+        """Each site's FINESS ET, in order (what the one-Prestation rule needs of the sites)."""
+        return tuple(site.finess_et for site in self.sites)
