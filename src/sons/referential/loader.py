@@ -96,7 +96,7 @@ class ValueUnknown(LookupError):
     """A computation needs a value the referential does not know (« non renseigné »)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: hashable, loaded once per referential
 class Dispositif:
     identity: DispositifFile
     profiles: tuple[Profile, ...]

@@ -9,11 +9,12 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sons.findings import Finding, Severity
 from sons.referential.conditions import answer_label, evaluate
-from sons.referential.loader import DispositifAtDate
+from sons.referential.loader import Dispositif, DispositifAtDate
 from sons.referential.model import (
     AnswerValue,
     BalanceCondition,
@@ -160,14 +161,21 @@ def _type_problem(question: Question, value: Any) -> str | None:
     return None
 
 
+@lru_cache(maxsize=64)
+def _profile_index(dispositif: Dispositif) -> dict[str, str]:
+    # Folding every label is most of the cost of matching; a dispositif's profiles never change.
+    index: dict[str, str] = {}
+    for profile in dispositif.profiles:
+        index[_fold(profile.label)] = profile.id
+        index[_fold(profile.id)] = profile.id
+    return index
+
+
 def match_profiles(
     view: DispositifAtDate, names: Iterable[str], prefix: str = "profiles"
 ) -> tuple[set[str], list[Finding]]:
     """Profile labels or ids (any case, any accents) → profile ids; unknown names reported."""
-    index: dict[str, str] = {}
-    for profile in view.dispositif.profiles:
-        index[_fold(profile.label)] = profile.id
-        index[_fold(profile.id)] = profile.id
+    index = _profile_index(view.dispositif)
     ids: set[str] = set()
     findings: list[Finding] = []
     for position, name in enumerate(names):
