@@ -1,0 +1,160 @@
+"""Where the data lives, how to connect to it, and how to bring its schema up to date.
+
+`SONS_DATABASE_URL` names the database (PostgreSQL in production); without it, a SQLite file
+at `$SONS_HOME/sons.sqlite3`, or `./var/sons.sqlite3` from the current directory when
+`SONS_HOME` is unset (docs/stockage.md). Every command that uses the store calls `open_store`,
+which migrates first, so a fresh file or an older schema is never a user's problem.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from sons.store.errors import StoreUnavailableError
+
+URL_VARIABLE = "SONS_DATABASE_URL"
+HOME_VARIABLE = "SONS_HOME"
+SQLITE_FILE_NAME = "sons.sqlite3"
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+# Execution option that marks a connection as a writer: on SQLite it begins with BEGIN IMMEDIATE.
+WRITER_OPTION = "sons_writer"
+# Any constant works: it only has to differ from other applications sharing the database.
+_MIGRATION_LOCK_KEY = 0x534F4E53_0001  # "SONS", 1
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+
+
+def default_sqlite_path(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    home = env.get(HOME_VARIABLE)
+    folder = Path(home).expanduser() if home else Path.cwd() / "var"
+    return folder / SQLITE_FILE_NAME
+
+
+def database_url(environ: Mapping[str, str] | None = None) -> str:
+    """The URL from `SONS_DATABASE_URL`, else the default SQLite file."""
+    env = os.environ if environ is None else environ
+    configured = env.get(URL_VARIABLE, "").strip()
+    if configured:
+        return configured
+    return f"sqlite:///{default_sqlite_path(env)}"
+
+
+def _parse(url: str | URL) -> URL:
+    try:
+        parsed = sa.make_url(url)
+    except ArgumentError:
+        raise StoreUnavailableError(
+            f"{URL_VARIABLE} : « {url} » n'est pas une adresse de base de données reconnue "
+            "(attendu : postgresql+psycopg://utilisateur@hôte:5432/base ou sqlite:///chemin)."
+        ) from None
+    # Users write postgresql://…; SQLAlchemy would pick psycopg2, which we do not ship.
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def create_engine(url: str | URL | None = None, *, echo: bool = False) -> Engine:
+    """An engine for `url` (default: `database_url()`), with SQLite tuned for safe concurrency."""
+    parsed = _parse(url if url is not None else database_url())
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, echo=echo)
+    try:
+        return sa.create_engine(parsed, pool_pre_ping=True, **_engine_options(echo))
+    except (NoSuchModuleError, ModuleNotFoundError) as exc:
+        raise StoreUnavailableError(
+            f"{URL_VARIABLE} : pilote « {parsed.drivername} » indisponible ({exc}). "
+            "Pour PostgreSQL, installez psycopg 3 : pip install 'sons[pg]'."
+        ) from None
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode("utf-8")
+
+
+def _engine_options(echo: bool) -> dict[str, Any]:
+    # orjson: JSON columns (questionnaire answers) decode several times faster than with json.
+    return {"echo": echo, "json_serializer": _json_text, "json_deserializer": orjson.loads}
+
+
+def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **_engine_options(echo)
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # We emit BEGIN ourselves (below): the sqlite3 module's implicit transactions skip
+        # SELECTs and DDL, which would break repeatable reads and transactional migrations.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # WAL: readers never wait for the writer, and the writer never waits for readers.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A writer takes the write lock up front: a deferred transaction that read before
+        # another one committed could not upgrade to a writer and would fail instead of waiting.
+        writer = connection.get_execution_options().get(WRITER_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+    return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine, its transactions marked as writers (see `_on_begin`)."""
+    return engine.execution_options(**{WRITER_OPTION: True})
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic configured in code: no alembic.ini is needed at run time."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the latest migration (`alembic upgrade head`), in one transaction."""
+    with writer(engine).begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Two processes starting at once: the second waits, then finds nothing to do.
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK_KEY)))
+        command.upgrade(alembic_config(connection), "head")
+
+
+def describe(engine: Engine) -> str:
+    """The database for a human: the URL without its password."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def open_store(url: str | URL | None = None) -> Engine:
+    """The engine, migrated; a French `StoreUnavailableError` if the database cannot be used."""
+    engine = create_engine(url)
+    try:
+        migrate(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise StoreUnavailableError(
+            f"Impossible d'ouvrir la base de données {describe(engine)} : {reason}. "
+            f"Vérifiez {URL_VARIABLE} (ou l'emplacement du fichier SQLite) et que le serveur "
+            "est joignable."
+        ) from None
+    return engine
