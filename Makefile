@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint types unit bench clean
+.PHONY: setup demo test lint types unit bench clean browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,11 +24,16 @@ lint: setup
 types: setup
 	$(BIN)/mypy src
 
-test: lint types
+test: lint types browser
 	$(BIN)/sons referential check
 	$(BIN)/pytest
 
+# Debian's chromium for the browser tests (tests/web); does nothing when it is installed.
+browser:
+	sh scripts/install-browser.sh
+
 bench: setup
+	$(BIN)/python -m pip install --quiet -e '.[dev,pg,bench]'
 	$(BIN)/python benchmarks/run.py
 
 clean:

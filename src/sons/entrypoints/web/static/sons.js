@@ -1,0 +1,65 @@
+// sons — comfort only: every page works without this file.
+// Forms marked data-live re-send themselves (GET) when an answer changes and replace the
+// region marked data-live-region with the server's new rendering: findings update as you type.
+(function () {
+  "use strict";
+
+  function liveForm(form) {
+    var region = document.querySelector("[data-live-region]");
+    if (!region) {
+      return;
+    }
+    var pending = null;
+    var sequence = 0;
+
+    function refresh() {
+      var params = new URLSearchParams(new FormData(form));
+      var url = form.getAttribute("action") + "?" + params.toString();
+      var mine = ++sequence;
+      fetch(url, { headers: { Accept: "text/html" }, credentials: "same-origin" })
+        .then(function (response) {
+          return response.text();
+        })
+        .then(function (html) {
+          if (mine !== sequence) {
+            return; // an answer changed again meanwhile: a newer response is on its way
+          }
+          var page = new DOMParser().parseFromString(html, "text/html");
+          var fresh = page.querySelector("[data-live-region]");
+          if (fresh) {
+            region.innerHTML = fresh.innerHTML;
+            history.replaceState(null, "", url);
+          }
+        })
+        .catch(function () {
+          // Offline or server error: the « Expliquer » button still works.
+        });
+    }
+
+    form.addEventListener("change", function (event) {
+      if (event.target && event.target.hasAttribute("data-reload")) {
+        form.submit(); // another dispositif: another questionnaire, load the whole page
+        return;
+      }
+      window.clearTimeout(pending);
+      pending = window.setTimeout(refresh, 150);
+    });
+    form.addEventListener("input", function (event) {
+      if (event.target && event.target.type === "text") {
+        window.clearTimeout(pending);
+        pending = window.setTimeout(refresh, 400);
+      }
+    });
+  }
+
+  function autoSubmit(select) {
+    select.addEventListener("change", function () {
+      select.form.submit();
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-live]").forEach(liveForm);
+    document.querySelectorAll("select[data-auto-submit]").forEach(autoSubmit);
+  });
+})();
