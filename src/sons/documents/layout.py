@@ -7,8 +7,6 @@ same input gives the same bytes (golden tests, reproducible deposits).
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any, cast
 from fpdf import FPDF, FontFace
 from fpdf.enums import Align, TableBordersLayout, XPos, YPos
 
+from sons.atomic_write import write_atomically
 from sons.documents.balance_evidence import FlowEvidence
 from sons.documents.fonts import FONT_FAMILY, font_paths
 from sons.domain.orders import ClientKind, PurchaseOrder, Site, SiteScenario, Solution, Vendor
@@ -464,14 +463,4 @@ def write_pdf(path: Path, data: bytes) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise DocumentError(f"Dossier de destination introuvable : « {folder} ».")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide the document from its readers
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from sons.entrypoints.cli import demo, journal, referential
+from sons.entrypoints.cli import demo, deposit, journal, referential, schema, serve, user
 
 app = typer.Typer(
     name="sons",
@@ -15,6 +15,10 @@ app = typer.Typer(
 )
 app.add_typer(referential.app, name="referential")
 app.add_typer(journal.app, name="journal")
+app.add_typer(deposit.app, name="deposit")
+app.add_typer(schema.app, name="schema")
+app.add_typer(user.app, name="user")
+app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 
 
