@@ -26,7 +26,7 @@ types: setup
 
 test: lint types browser
 	$(BIN)/sons referential check
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 # Debian's chromium for the browser tests (tests/web); does nothing when it is installed.
 browser:
