@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sons.documents.balance_evidence import ConditionStatus, condition_verdict, order_verdict
 from sons.documents.layout import (
     DocumentContext,
     SonsPdf,
@@ -22,6 +21,7 @@ from sons.documents.layout import (
     sites_in_order,
     threshold_text,
 )
+from sons.domain.evidence import ConditionStatus, condition_verdict, order_verdict
 
 TITLE = "Récapitulatif de solde"
 

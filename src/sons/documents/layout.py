@@ -16,8 +16,8 @@ from fpdf import FPDF, FontFace
 from fpdf.enums import Align, TableBordersLayout, XPos, YPos
 
 from sons.atomic_write import write_atomically
-from sons.documents.balance_evidence import FlowEvidence
 from sons.documents.fonts import FONT_FAMILY, font_paths
+from sons.domain.evidence import FlowEvidence
 from sons.domain.orders import ClientKind, PurchaseOrder, Site, SiteScenario, Solution, Vendor
 from sons.referential.conditions import answer_label
 from sons.referential.loader import DispositifAtDate

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sons.documents.balance_evidence import FlowEvidence
 from sons.documents.layout import (
     DocumentContext,
     Signatory,
@@ -25,6 +24,7 @@ from sons.documents.layout import (
     threshold_text,
     yes_no_unknown,
 )
+from sons.domain.evidence import FlowEvidence
 from sons.domain.orders import SiteScenario
 from sons.referential.model import Evidence
 from sons.referential.scenario import applicable_balance_conditions, check_answers

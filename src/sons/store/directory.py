@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from sons.domain.orders import LegalEntity, LegalStatus, Professional, Site, directory_key
 from sons.store.bulk import CHUNK_SIZE, IN_CHUNK, chunked, upsert
@@ -102,6 +102,12 @@ def _establishment(row: EstablishmentRow) -> Establishment:
     return Establishment(**{name: getattr(row, name) for name in _ESTABLISHMENT_FIELDS})
 
 
+_STATUSES = {status.value: status for status in LegalStatus}
+# Look-ups by more keys than this, a quarter of the table or more, read the table instead.
+_SCAN_ABOVE = 2000
+_SCAN_SHARE = 4
+
+
 def _legal_entity(row: LegalEntityRow) -> LegalEntity:
     return LegalEntity(
         finess_ej=row.finess_ej, name=row.name, status=LegalStatus(row.status), siren=row.siren
@@ -180,12 +186,43 @@ class DirectoryRepository:
     def sites(self, finess_ets: Iterable[str]) -> dict[str, Site]:
         """FINESS ET → site, for those found; the keys are normalised by `directory_key`."""
         found: dict[str, Site] = {}
-        for chunk in chunked(sorted({directory_key(n) for n in finess_ets}), IN_CHUNK):
-            rows = self._session.scalars(
-                sa.select(EstablishmentRow).where(EstablishmentRow.finess_et.in_(chunk))
-            )
-            found.update((row.finess_et, _establishment(row).site()) for row in rows)
+        # Only the columns a site needs, as plain rows: an order check asks for tens of
+        # thousands of sites, and building ORM objects for them costs more than the query.
+        query = sa.select(
+            EstablishmentRow.finess_et,
+            EstablishmentRow.finess_ej,
+            EstablishmentRow.name,
+            EstablishmentRow.long_name,
+            EstablishmentRow.category_label,
+        )
+        wanted = {directory_key(n) for n in finess_ets}
+        for et, ej, name, long_name, category in self._by_keys(
+            query, EstablishmentRow.finess_et, wanted
+        ):
+            found[et] = Site(finess_et=et, finess_ej=ej, name=long_name or name, category=category)
         return found
+
+    def _by_keys(
+        self, query: Any, key: InstrumentedAttribute[str], wanted: set[str]
+    ) -> Iterator[Any]:
+        """The rows of `query` whose `key` (its first column) is in `wanted`.
+
+        A few keys: look-ups by chunks of keys. Keys that are a large share of the table (an
+        order check of a big vendor asks for tens of thousands): one read of the whole table,
+        filtered here — reading every row once costs less than as many index probes.
+        """
+        # Plain Core rows on the session's connection: the ORM's per-row work is not needed.
+        connection = self._session.connection()
+        if len(wanted) > _SCAN_ABOVE:
+            table_rows = connection.scalar(
+                sa.select(sa.func.count()).select_from(query.get_final_froms()[0])
+            )
+            if len(wanted) * _SCAN_SHARE > (table_rows or 0):
+                # fetchall: one call into the driver rather than one per row.
+                yield from (row for row in connection.execute(query).all() if row[0] in wanted)
+                return
+        for chunk in chunked(sorted(wanted), IN_CHUNK):
+            yield from connection.execute(query.where(key.in_(chunk)))
 
     def sites_of(self, finess_ej: str) -> list[Site]:
         rows = self._session.scalars(
@@ -231,11 +268,15 @@ class DirectoryRepository:
 
     def legal_entities(self, finess_ejs: Iterable[str]) -> dict[str, LegalEntity]:
         found: dict[str, LegalEntity] = {}
-        for chunk in chunked(sorted({directory_key(n) for n in finess_ejs}), IN_CHUNK):
-            rows = self._session.scalars(
-                sa.select(LegalEntityRow).where(LegalEntityRow.finess_ej.in_(chunk))
-            )
-            found.update((row.finess_ej, _legal_entity(row)) for row in rows)
+        query = sa.select(
+            LegalEntityRow.finess_ej,
+            LegalEntityRow.name,
+            LegalEntityRow.status,
+            LegalEntityRow.siren,
+        )
+        wanted = {directory_key(n) for n in finess_ejs}
+        for ej, name, status, siren in self._by_keys(query, LegalEntityRow.finess_ej, wanted):
+            found[ej] = LegalEntity(finess_ej=ej, name=name, status=_STATUSES[status], siren=siren)
         return found
 
     def professional(self, rpps: str) -> Professional | None:

@@ -55,10 +55,12 @@ class EligibilityRepository:
         query = sa.select(EligibilityRow.finess, EligibilityRow.ceiling_ht_cents).where(
             EligibilityRow.dispositif == dispositif
         )
+        # Plain Core rows on the session's connection: no ORM work per row on a whole base.
+        connection = self._session.connection()
         if finesses is None:
-            return dict(self._session.execute(query).all())
+            return {finess: cents for finess, cents in connection.execute(query).all()}
         found: dict[str, int] = {}
         for chunk in chunked(sorted({directory_key(f) for f in finesses}), IN_CHUNK):
-            rows = self._session.execute(query.where(EligibilityRow.finess.in_(chunk)))
-            found.update(rows.all())
+            rows = connection.execute(query.where(EligibilityRow.finess.in_(chunk)))
+            found.update((finess, cents) for finess, cents in rows)
         return found

@@ -328,8 +328,11 @@ class OrderRepository:
             found.update(rows.all())
         return found
 
-    def prestation_keys(self, *, dispositif: str | None = None) -> list[PrestationKey]:
-        """Every vendor's orders, reduced to their client keys and sites.
+    def prestation_keys(
+        self, *, dispositif: str | None = None, except_vendor_id: int | None = None
+    ) -> list[PrestationKey]:
+        """Every vendor's orders (but `except_vendor_id`'s, when given: a caller that has
+        loaded them already), reduced to their client keys and sites.
 
         Crosses tenants on purpose (one Prestation per client across the whole store): the
         service using it must not show another vendor's order beyond what the rule needs.
@@ -353,8 +356,13 @@ class OrderRepository:
                     sa.select(PurchaseOrderRow.id).where(PurchaseOrderRow.dispositif == dispositif)
                 )
             )
+        if except_vendor_id is not None:
+            heads = heads.where(PurchaseOrderRow.vendor_id != except_vendor_id)
+            sites = sites.where(OrderSiteRow.vendor_id != except_vendor_id)
+        # Plain Core rows on the session's connection, as in `_load`: every order of the store.
+        connection = self._session.connection()
         finess_by_order: dict[int, list[str | None]] = defaultdict(list)
-        for order_id, finess_et in self._session.execute(sites):
+        for order_id, finess_et in connection.execute(sites):
             finess_by_order[order_id].append(finess_et)
         return [
             PrestationKey(
@@ -362,11 +370,11 @@ class OrderRepository:
                 number=row.number,
                 dispositif=row.dispositif,
                 status=row.status,
-                client_kind=ClientKind(row.client_kind),
+                client_kind=_CLIENT_KINDS[row.client_kind],
                 client_id=row.client_id,
                 finess_ets=tuple(finess_by_order.get(row.id, ())),
             )
-            for row in self._session.execute(heads.order_by(PurchaseOrderRow.id))
+            for row in connection.execute(heads.order_by(PurchaseOrderRow.id))
         ]
 
     # -- writes ------------------------------------------------------------------------------

@@ -4,7 +4,24 @@ from __future__ import annotations
 
 import typer
 
-from sons.entrypoints.cli import demo, deposit, journal, referential, schema, serve, user
+from sons.entrypoints.cli import (
+    client,
+    demo,
+    deposit,
+    document,
+    eligibility,
+    evidence,
+    journal,
+    operator,
+    order,
+    referential,
+    request,
+    schema,
+    serve,
+    solution,
+    user,
+    vendor,
+)
 
 app = typer.Typer(
     name="sons",
@@ -16,8 +33,17 @@ app = typer.Typer(
 app.add_typer(referential.app, name="referential")
 app.add_typer(journal.app, name="journal")
 app.add_typer(deposit.app, name="deposit")
+app.add_typer(request.app, name="request")
 app.add_typer(schema.app, name="schema")
+app.add_typer(operator.app, name="operator")
 app.add_typer(user.app, name="user")
+app.add_typer(client.app, name="client")
+app.add_typer(eligibility.app, name="eligibility")
+app.add_typer(vendor.app, name="vendor")
+app.add_typer(solution.app, name="solution")
+app.add_typer(order.app, name="order")
+app.add_typer(evidence.app, name="evidence")
+app.add_typer(document.app, name="document")
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 

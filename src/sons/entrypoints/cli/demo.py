@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.rule import Rule
 from rich.table import Table
 
+from sons.entrypoints.cli.deposit import print_deposits_tour
+from sons.entrypoints.cli.order import print_check_summary, print_order_findings
 from sons.entrypoints.cli.output import console, fail
 from sons.entrypoints.cli.referential import (
     print_dispositif,
@@ -12,14 +14,17 @@ from sons.entrypoints.cli.referential import (
     print_explanation,
 )
 from sons.referential.loader import ReferentialError
-from sons.services.demo import DEMO_OUTPUT, DemoReport, ReferentialTour, run_demo
+from sons.services.demo import DEMO_OUTPUT, DemoReport, OrdersTour, ReferentialTour, run_demo
+from sons.store.errors import StoreError
+from sons.store.imports import ImportKind
 
 
 def demo() -> None:
-    """Démonstration guidée : le référentiel, un dispositif, un scénario expliqué, un règlement."""
+    """Démonstration guidée : le référentiel, un scénario expliqué, un règlement annoté, puis
+    les bons de commande d'un éditeur importés et contrôlés dans une base neuve."""
     try:
         report = run_demo(DEMO_OUTPUT)
-    except ReferentialError as exc:
+    except (ReferentialError, StoreError, ValueError) as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"impossible d'écrire dans {DEMO_OUTPUT} : {exc.strerror or exc}.")
@@ -30,9 +35,13 @@ def render(report: DemoReport) -> None:
     console.print("[bold]Bienvenue dans sons[/] — le financement Ségur SONS, expliqué.")
     console.print(
         "Cette démonstration parcourt le référentiel : les règles de chaque dispositif, "
-        "datées et sourcées, et leur application à un scénario d'installation.\n"
+        "datées et sourcées, et leur application à un scénario d'installation ; puis les bons "
+        "de commande d'un éditeur, importés et contrôlés.\n"
     )
     _render_referential(report.referential)
+    _render_orders(report.orders)
+    console.print(Rule("8. Les dépôts : l'avance, le solde, et un fichier cassé"))
+    print_deposits_tour(report.deposits)
     console.print(Rule())
     console.print(f"Fichiers produits dans [bold]{report.output_dir}/[/].")
 
@@ -79,3 +88,70 @@ def _render_referential(tour: ReferentialTour) -> None:
     )
     for path in tour.rulebooks:
         console.print(f"  • {path}")
+
+
+# How each of the demo's imports is replayed: the command, and the file it read.
+_REPLAY = {
+    ImportKind.FINESS: ("sons client import-finess", "finess"),
+    ImportKind.LEGAL_ENTITIES: ("sons client import-entities", "legal_entities"),
+    ImportKind.ELIGIBILITY: ("sons eligibility import", "eligibility"),
+    ImportKind.SOLUTIONS: ("sons solution import", "solutions"),
+    ImportKind.ORDERS: ("sons order import", "orders"),
+}
+
+
+def _render_orders(tour: OrdersTour) -> None:
+    console.print(Rule("5. Les bons de commande d'un éditeur"))
+    console.print(
+        f"Une base SQLite neuve, propre à la démonstration et recréée à chaque lancement : "
+        f"[bold]{tour.database}[/]. L'éditeur « {tour.vendor.vendor.name} » (SIRET "
+        f"{tour.vendor.vendor.siret}) y importe ses fichiers, écrits dans "
+        f"[bold]{tour.files.orders.parent}/[/] — tout ou rien, une seule fois, inscrits au "
+        "journal :",
+        soft_wrap=True,
+    )
+    for outcome in tour.imports:
+        command, attribute = _REPLAY[outcome.kind]
+        console.print(
+            f"  • [cyan]{command} {getattr(tour.files, attribute)}[/]\n    {outcome.message()}",
+            soft_wrap=True,
+        )
+    solutions = Table(title="Trois solutions, trois jeux de profils obtenus")
+    for column in ("Solution", "Dispositif", "Profils obtenus"):
+        solutions.add_column(column)
+    for entry in tour.solutions:
+        solution = entry.solution
+        solutions.add_row(
+            f"{solution.name} {solution.version}",
+            solution.dispositif,
+            " ; ".join(entry.profile_labels),
+        )
+    console.print(solutions)
+
+    console.print(Rule("6. Le contrôle des bons de commande"))
+    console.print(
+        "Chaque bon est contrôlé contre le référentiel en vigueur à sa signature, les profils de "
+        "sa solution, l'annuaire, la base d'éligibilité et tous les autres bons. Commande : "
+        f"[cyan]sons order check --all --date {tour.report.today.isoformat()}[/]",
+        soft_wrap=True,
+    )
+    print_check_summary(tour.report)
+
+    console.print(Rule("7. Quelques bons expliqués"))
+    for check, mistake in tour.explained:
+        console.print(
+            f"[bold]{check.number}[/] — erreur glissée exprès dans les données : {mistake}. "
+            f"Commande : [cyan]sons order show {check.number}[/]",
+            soft_wrap=True,
+        )
+        print_order_findings(check)
+    journal = tour.journal
+    state = "[green]chaîne intègre[/]" if journal.ok else "[red]chaîne rompue[/]"
+    console.print(
+        f"Journal : {journal.checked} entrée(s), {state} ([cyan]sons journal verify[/]). "
+        "Pour reprendre la main sur cette base :\n"
+        f"  [cyan]export SONS_DATABASE_URL=sqlite:///{tour.database.resolve()}[/]\n"
+        "  [cyan]sons order list[/], [cyan]sons order show BC-RIS-012[/], "
+        "[cyan]sons client list --search démo[/]",
+        soft_wrap=True,
+    )

@@ -23,7 +23,8 @@ EXIT_BAD_INPUT = 2
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 
-_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+# How each severity is coloured, wherever a command prints findings or problems.
+SEVERITY_STYLES = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
 def fail(message: str) -> NoReturn:
@@ -43,7 +44,7 @@ def findings_table(findings: Iterable[Finding], title: str = "Constats") -> Tabl
     table.add_column("Constat")
     table.add_column("Emplacement")
     for finding in findings:
-        style = _STYLE[finding.severity]
+        style = SEVERITY_STYLES[finding.severity]
         message = finding.message
         if finding.source:
             message += f"\n[dim]Source : {finding.source}[/]"

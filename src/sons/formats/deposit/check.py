@@ -8,9 +8,10 @@ files); the published schemas and this code are proven to agree by the test suit
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,6 +122,26 @@ class DepositReport:
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)
+
+    def with_request_findings(self, extra: Sequence[tuple[int, Finding]]) -> DepositReport:
+        """This report plus findings about requests (by index), e.g. from rules that compare
+        the file with the store; each request's tally follows."""
+        if not extra:
+            return self
+        requests = list(self.requests)
+        for index, finding in extra:
+            summary = requests[index]
+            requests[index] = dataclasses.replace(
+                summary,
+                errors=summary.errors + (finding.severity is Severity.ERROR),
+                warnings=summary.warnings + (finding.severity is Severity.WARNING),
+                codes=tuple(dict.fromkeys((*summary.codes, finding.code))),
+            )
+        return dataclasses.replace(
+            self,
+            findings=(*self.findings, *(finding for _, finding in extra)),
+            requests=tuple(requests),
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {

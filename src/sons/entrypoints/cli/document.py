@@ -1,0 +1,122 @@
+"""`sons document …`: the PDF documents of an order, from the store (bon de commande, MOM, VA,
+récapitulatif de solde), written atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sons.documents.layout import DocumentError, write_pdf
+from sons.entrypoints.cli.output import console, fail
+from sons.entrypoints.cli.workspace import VendorOption, store, vendor
+from sons.referential.loader import ReferentialError
+from sons.services.documents import DOCUMENT_LABELS, DocumentKind, build_document
+from sons.store.errors import StoreError
+
+app = typer.Typer(help="Les documents PDF d'un bon : bon de commande, MOM, VA, récapitulatif.")
+
+NumberArgument = Annotated[str, typer.Argument(help="Numéro du bon de commande.")]
+OutOption = Annotated[Path, typer.Option("--out", help="Fichier PDF à écrire.", show_default=False)]
+LogoOption = Annotated[
+    Path | None, typer.Option("--logo", help="Logo du fournisseur (image PNG ou JPEG).")
+]
+DateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--date",
+        help="Date de création du document et de fin de comptage AAAA-MM-JJ (par défaut : "
+        "maintenant).",
+    ),
+]
+
+
+def _clock(text: str | None) -> dt.datetime:
+    if text is None:
+        return dt.datetime.now(dt.UTC)
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        fail(f"option --date : « {text} » n'est pas une date au format AAAA-MM-JJ.")
+    return dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+
+
+def _produce(
+    kind: DocumentKind,
+    number: str,
+    out: Path,
+    logo: Path | None,
+    date: str | None,
+    vendor_siret: str | None,
+) -> None:
+    created = _clock(date)
+    with store() as engine:
+        entry = vendor(engine, vendor_siret)
+        try:
+            data = build_document(
+                engine,
+                kind,
+                vendor_id=entry.id,
+                number=number,
+                clock=lambda: created,
+                logo=logo,
+            )
+            write_pdf(out, data)
+        except (StoreError, ReferentialError, DocumentError, OSError) as exc:
+            fail(str(exc))
+    label = DOCUMENT_LABELS[kind]
+    console.print(
+        f"[green]{label[0].upper() + label[1:]} du bon {number} écrit :[/] {out} "
+        f"({len(data)} octets).",
+        soft_wrap=True,
+    )
+
+
+@app.command("order")
+def order_command(
+    number: NumberArgument,
+    out: OutOption,
+    logo: LogoOption = None,
+    date: DateOption = None,
+    vendor_siret: VendorOption = None,
+) -> None:
+    """Le bon de commande (PDF)."""
+    _produce(DocumentKind.ORDER, number, out, logo, date, vendor_siret)
+
+
+@app.command("mom")
+def mom_command(
+    number: NumberArgument,
+    out: OutOption,
+    logo: LogoOption = None,
+    date: DateOption = None,
+    vendor_siret: VendorOption = None,
+) -> None:
+    """La MOM à signer par le fournisseur, avec les envois comptés et la période par flux."""
+    _produce(DocumentKind.MOM, number, out, logo, date, vendor_siret)
+
+
+@app.command("va")
+def va_command(
+    number: NumberArgument,
+    out: OutOption,
+    logo: LogoOption = None,
+    date: DateOption = None,
+    vendor_siret: VendorOption = None,
+) -> None:
+    """La VA à faire signer par le client final (scénario installé, interfaces validées)."""
+    _produce(DocumentKind.VA, number, out, logo, date, vendor_siret)
+
+
+@app.command("balance-summary")
+def balance_summary_command(
+    number: NumberArgument,
+    out: OutOption,
+    logo: LogoOption = None,
+    date: DateOption = None,
+    vendor_siret: VendorOption = None,
+) -> None:
+    """Le récapitulatif de solde : conditions, envois comptés, pièces, verdicts."""
+    _produce(DocumentKind.BALANCE_SUMMARY, number, out, logo, date, vendor_siret)
