@@ -22,6 +22,7 @@ from sons.entrypoints.cli.output import (
     EXIT_BAD_INPUT,
     EXIT_FINDINGS,
     EXIT_OK,
+    SEVERITY_STYLES,
     console,
     errors,
     fail,
@@ -104,7 +105,6 @@ def _header(report: DepositReport) -> Table:
     return table
 
 
-_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
 def _findings_table(findings: tuple[Finding, ...]) -> Table:
@@ -114,7 +114,7 @@ def _findings_table(findings: tuple[Finding, ...]) -> Table:
     table.add_column("Code", no_wrap=True)
     table.add_column("Emplacement et constat", ratio=1, overflow="fold")
     for finding in findings:
-        style = _STYLE[finding.severity]
+        style = SEVERITY_STYLES[finding.severity]
         text = f"[bold]{finding.path}[/]\n" if finding.path else ""
         text += finding.message
         if finding.source:
