@@ -348,7 +348,7 @@ def main(argv: list[str] | None = None) -> bool:
         data = {"url": url, "log": str(log)}
         imported = _child("import", data)
         ready = _child("readiness", data)
-        # Only the preparation and our two workers have ended so far.
+        # The preparation and our two workers only (the baseline runs after).
         children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         baseline = _child("pandas", data)
     per_second = imported["stored"] / imported["seconds"]
@@ -363,7 +363,10 @@ def main(argv: list[str] | None = None) -> bool:
         f"{_n(ready['conditions'])} conditions, {_n(ready['counted'])} envois comptés, pic "
         f"mémoire {_n(ready['peak_mb'])} Mo — {ready['verdicts']}"
     )
-    print(f"                       RUSAGE_CHILDREN (import et état) : {_n(children_mb)} Mo")
+    print(
+        f"                       RUSAGE_CHILDREN : {_n(children_mb)} Mo (le plus haut des "
+        "processus fils, préparation DuckDB comprise)"
+    )
     print(
         f"pandas (témoin)      : {baseline['seconds']:7.1f} s (CPU {baseline['cpu']:.1f} s ; "
         "lecture, dates, regroupement en "
