@@ -105,8 +105,6 @@ def _header(report: DepositReport) -> Table:
     return table
 
 
-
-
 def _findings_table(findings: tuple[Finding, ...]) -> Table:
     """Like `output.findings_table`, with the JSON path above the message: never truncated."""
     table = Table(title="Constats", show_lines=True, expand=True)
