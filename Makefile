@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The guided walk, then the web application on the demo's database (Ctrl+C to stop).
 demo: setup
-	$(BIN)/sons demo
+	$(BIN)/sons demo --serve
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -18,7 +18,8 @@ Then, each in a subprocess of its own (peak RSS read from the kernel's accountin
 The two runs must agree on the verdict counts. Targets: DuckDB peak RSS ≤ 2 GB and DuckDB at
 least 5 times faster than pandas on the same work (reading, checks, controls; reports apart).
 
-Usage: `python benchmarks/bench_controls.py [--rows N] [--balances M] [--keep DIR]`, or through
+Usage: `python benchmarks/bench_controls.py [--rows N] [--balances M] [--keep DIR [--reuse]]
+[--runs K]`, or through
 `benchmarks/run.py` (full scale). Needs the `bench` extra (pandas, pyarrow).
 """
 
@@ -145,6 +146,22 @@ def generate(folder: Path, rows: int, balances: int) -> dict[str, Any]:
         "directory": str(directory),
         "balances": str(balances_file),
         "establishments": n_et,
+        "parquet_mb": stats.stat().st_size / 1e6,
+    }
+
+
+def reused(folder: Path, rows: int) -> dict[str, Any] | None:
+    """The files a previous `--keep` run generated in `folder`, when they are all there."""
+    stats = folder / "statistiques.parquet"
+    directory = folder / "etablissements.csv"
+    balances_file = folder / "soldes.csv"
+    if not (stats.is_file() and directory.is_file() and balances_file.is_file()):
+        return None
+    return {
+        "stats": str(stats),
+        "directory": str(directory),
+        "balances": str(balances_file),
+        "establishments": _establishments(rows),
         "parquet_mb": stats.stat().st_size / 1e6,
     }
 
@@ -373,6 +390,12 @@ def main(argv: list[str] | None = None) -> bool:
     parser.add_argument("--balances", type=int, default=BALANCES)
     parser.add_argument("--keep", type=Path, help="Garder les fichiers générés dans ce dossier.")
     parser.add_argument("--runs", type=int, default=RUNS, help="Exécutions de chaque (meilleure).")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Avec --keep : réutiliser les fichiers déjà générés dans ce dossier (mêmes --rows et "
+        "--balances qu'à leur génération).",
+    )
     parser.add_argument("--worker", choices=("duckdb", "pandas"), help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
@@ -390,13 +413,15 @@ def main(argv: list[str] | None = None) -> bool:
         folder = args.keep or Path(temporary)
         folder.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
-        data = generate(folder, args.rows, args.balances)
-        generated = time.perf_counter() - start
+        data = reused(folder, args.rows) if args.reuse else None
+        how = "réutilisées"
+        if data is None:
+            data = generate(folder, args.rows, args.balances)
+            how = f"générées en {time.perf_counter() - start:.1f} s"
         print(
             f"données : {_n(args.rows)} lignes de statistiques ({_n(data['establishments'])} ET "
             f"× {MONTHS} mois × {len(FLOWS)} flux × versions de logiciel ; Parquet "
-            f"{data['parquet_mb']:.0f} Mo), {_n(args.balances)} soldes payés — générées en "
-            f"{generated:.1f} s"
+            f"{data['parquet_mb']:.0f} Mo), {_n(args.balances)} soldes payés — {how}"
         )
         # Best of RUNS for each, alternating, so that a burst of load on a shared machine
         # does not decide the ratio; the peak memory is the highest seen.

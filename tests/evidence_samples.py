@@ -255,13 +255,25 @@ def signed_pdf(signer: str = "Dr Élise Martin", text: str = "VA signée") -> by
 
     Uncompressed, so that a test can alter one byte of the signed text and keep the PDF
     readable."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_compression(False)
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(0, 10, text)
+    return sign_pdf(bytes(pdf.output()), signer)
+
+
+def sign_pdf(document: bytes, signer: str = "Dr Élise Martin") -> bytes:
+    """`document` signed (PAdES, pyHanko, incremental update) by a self-signed certificate of
+    `signer` made on the spot: what a client's signing tool does to the VA sons printed."""
     from asn1crypto import keys as asn1_keys
     from asn1crypto import x509 as asn1_x509
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
-    from fpdf import FPDF
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
 
@@ -287,12 +299,6 @@ def signed_pdf(signer: str = "Dr Élise Martin", text: str = "VA signée") -> by
         )
         .sign(key, hashes.SHA256())
     )
-    pdf = FPDF()
-    pdf.set_compression(False)
-    pdf.add_page()
-    pdf.set_font("helvetica", size=12)
-    pdf.cell(0, 10, text)
-    document = bytes(pdf.output())
     pkcs8 = key.private_bytes(
         serialization.Encoding.DER,
         serialization.PrivateFormat.PKCS8,

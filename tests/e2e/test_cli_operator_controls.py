@@ -123,7 +123,7 @@ def test_invalid_statistics_exit_one_and_write_nothing(tmp_path: Path) -> None:
     ("args", "fragments"),
     [
         (["--stats", "absent.parquet", "--balances", BALANCES], ["absent.parquet", "introuvable"]),
-        (["--stats", STATS], ["--balances", "soldes payés"]),
+        (["--stats", STATS, "--balances", "absent.csv"], ["absent.csv", "introuvable"]),
     ],
 )
 def test_unusable_input_exits_two(args: list[str], fragments: list[str]) -> None:

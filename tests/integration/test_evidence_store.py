@@ -3,6 +3,7 @@ nothing, the rejects file, installed scenarios, MOM and VA, the documents."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from pathlib import Path
@@ -17,7 +18,9 @@ from evidence_samples import (
     BOURG,
     BOURG_ANSWERS,
     LYON,
+    LYON_ANSWERS,
     PARIS,
+    PARIS_ANSWERS,
     UNKNOWN_SITE,
     altered,
     expected_log,
@@ -28,7 +31,9 @@ from evidence_samples import (
     signed_pdf,
     write_csv,
 )
-from sons.domain.evidence import tally
+from evidence_samples import order as sample_order
+from sons.domain.evidence import readiness_text, tally
+from sons.domain.orders import ClientKind, SiteScenario
 from sons.formats.problems import ImportReport
 from sons.formats.transmissions import read_transmissions
 from sons.services.documents import DocumentKind, build_document
@@ -44,6 +49,7 @@ from sons.services.evidence import (
 from sons.store.evidence import EvidencePieceRow, TransmissionRow
 from sons.store.journal import verify
 from sons.store.tables import ImportBatchRow, JournalEntryRow
+from sons.store.unit_of_work import UnitOfWork
 
 NOW = dt.datetime(2024, 1, 15, 12, 0, tzinfo=dt.UTC)
 START = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
@@ -446,3 +452,113 @@ def test_documents_show_the_counts_from_the_store(
     assert same == build_document(
         engine, DocumentKind.MOM, vendor_id=vendor_id, number="BC-EV-1", clock=clock
     )
+
+
+# --- the issue's bad input, all in one log ----------------------------------------------------
+
+
+def test_each_bad_input_is_placed_nothing_miscounted_nothing_lost(
+    engine: Engine, vendor_id: int, tmp_path: Path
+) -> None:
+    rows, expected = expected_log()
+    do_import(engine, write_csv(tmp_path / "avant.csv", rows), vendor_id)
+    bad = {
+        "BAD-SITE": row(site=UNKNOWN_SITE, message_id="BAD-SITE"),
+        "BAD-DATE": row(at="2024-02-01T08:00:00+01:00", message_id="BAD-DATE"),
+        "BAD-INS": row(ins="provisoire", message_id="BAD-INS"),
+        "BAD-MSS": pro(recipient="dr.martin@hopital.fr", message_id="BAD-MSS"),
+        rows[0]["id_message"]: {**rows[0], "accuse": "ko"},  # a known id, another content
+    }
+    rules = ["TRANSMISSION_SITE_UNKNOWN", "TRANSMISSION_IN_FUTURE",
+             "TRANSMISSION_INS_STATUS_UNKNOWN", "MSS_ADDRESS_INVALID",
+             "TRANSMISSION_ID_CONFLICT"]  # fmt: skip
+    path = write_csv(tmp_path / "journal.csv", [row(site=LYON), *bad.values(), row(site=LYON)])
+
+    refused = do_import(engine, path, vendor_id)
+    assert refused.refused and stored_rows(engine) == len(rows)
+    placed = [(p.line, p.rule) for p in refused.report.errors]
+    assert placed == list(zip(range(3, 8), rules, strict=True))
+    assert counts(engine, vendor_id) == expected  # nothing miscounted
+
+    kept = do_import(engine, path, vendor_id, skip_invalid=True)
+    assert (kept.stored, kept.rejected) == (2, 5)
+    expected[(LYON, "dmp", "direct")] += 2
+    assert counts(engine, vendor_id) == expected
+    rejected = kept.rejects_file.read_text(encoding="utf-8").splitlines()[1:]
+    for line, (message_id, rule) in zip(rejected, zip(bad, rules, strict=True), strict=True):
+        assert message_id in line and rule in line  # nothing lost: each line, with its reason
+
+
+# --- a piece against the installed scenario -----------------------------------------------------
+
+
+def test_a_va_contradicting_the_installed_scenario_is_a_finding(
+    engine: Engine, vendor_id: int, tmp_path: Path
+) -> None:
+    installed = {**BOURG_ANSWERS, "dmp_via_pfi": False, "dmp_direct": True}
+    install_scenario(
+        engine, vendor_id=vendor_id, number="BC-EV-1", finess=BOURG, answers=installed,
+        source="recette.json", actor="alice", clock=clock,
+    )  # fmt: skip
+    pdf = tmp_path / "va.pdf"
+    pdf.write_bytes(signed_pdf())
+    outcome = upload_va(
+        engine, vendor_id=vendor_id, number="BC-EV-1", finess=BOURG, pdf_path=pdf,
+        flows="dmp/third_party,mss_patient/third_party", actor="alice", clock=clock,
+    )  # fmt: skip
+    assert outcome.scenario_installed
+    (error,) = [f for f in outcome.findings if f.severity == "error"]
+    assert error.code == "EVIDENCE_CONTRADICTS_SCENARIO"
+    assert "DMP — via un logiciel tiers" in error.message and BOURG in error.message
+    bourg = readiness(engine, vendor_id=vendor_id, clock=clock).orders[0].sites[1]
+    assert not any(c.status.evidence_present for c in bourg.conditions)
+    assert "en contradiction avec le scénario installé" in " ".join(bourg.verdict.gaps)
+
+
+def test_installing_a_scenario_that_contradicts_a_recorded_mom_is_a_finding(
+    engine: Engine, vendor_id: int
+) -> None:
+    record_mom(
+        engine, vendor_id=vendor_id, number="BC-EV-1", finess=PARIS,
+        flows="dmp/direct,mss_pro/direct,mss_patient/direct", actor="alice", clock=clock,
+    )  # fmt: skip
+    outcome = install_scenario(
+        engine, vendor_id=vendor_id, number="BC-EV-1", finess=PARIS,
+        answers={**PARIS_ANSWERS, "mss_pro_direct": False}, source=None, actor="alice",
+        clock=clock,
+    )  # fmt: skip
+    errors = [f for f in outcome.findings if f.code == "EVIDENCE_CONTRADICTS_SCENARIO"]
+    assert [f.severity for f in errors] == ["error"] and "MSS Pro" in errors[0].message
+
+
+# --- a site without FINESS ET (an order to a professional) -------------------------------------
+
+
+def test_a_site_without_finess_is_undeterminable_with_the_reason(
+    engine: Engine, vendor_id: int, tmp_path: Path
+) -> None:
+    practice = dataclasses.replace(
+        sample_order("BC-RPPS", dt.date(2023, 2, 1), (SiteScenario(None, LYON_ANSWERS),)),
+        client_kind=ClientKind.PROFESSIONAL,
+        client_id="10003456789",
+    )
+    with UnitOfWork(engine, "amorçage") as uow:
+        uow.orders.add_many(vendor_id, [practice])
+    rows, _ = expected_log()
+    do_import(engine, write_csv(tmp_path / "j.csv", rows), vendor_id)
+    (found,) = readiness(engine, vendor_id=vendor_id, clock=clock, numbers=["BC-RPPS"]).orders
+    (site,) = found.sites
+    assert site.finess_et is None and site.verdict.ready is None and found.verdict.ready is None
+    assert [c.tally.count for c in site.conditions] == [0]
+    assert site.verdict.text.startswith("Non déterminable")
+    assert "site sans FINESS" in site.verdict.gaps[0] and "ne peuvent pas" in site.verdict.gaps[0]
+    assert "Manque" not in readiness_text(found.verdict)
+    summary = text_of(
+        build_document(
+            engine, DocumentKind.BALANCE_SUMMARY, vendor_id=vendor_id, number="BC-RPPS",
+            clock=clock,
+        )
+    )  # fmt: skip
+    assert "Verdict de la commande : Non déterminable" in summary
+    assert "non comptables" in summary and "Non déterminable : site sans FINESS" in summary
+    assert "Manque" not in summary and "seuil non atteint" not in summary

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from sons.services.demo import EXPLAINED_CODES, run_demo
+from sons.domain.workflow import Status
+from sons.services.demo import EXPLAINED_CODES, DemoReport, run_demo
 from sons.services.demo_data import DEFECTS
 
 
@@ -31,6 +32,26 @@ def test_the_demo_finds_exactly_the_mistakes_planted_in_its_data(tmp_path: Path)
     # The files are left for the reader to replay the imports with the CLI.
     assert (tmp_path / "demo-output" / "donnees" / "commandes.csv").is_file()
 
+    # The operator's part runs on the same walk (one run: the demo takes seconds).
+    operator_part_holds(report)
+
     again = run_demo(tmp_path / "demo-output").orders
     assert again.journal.checked == tour.journal.checked  # recreated, not appended to
     assert {c.number: [f.code for f in c.findings] for c in again.report.checks} == checks
+
+
+def operator_part_holds(report: DemoReport) -> None:
+    """The operator enrols the vendor, then takes in, instructs and pays its deposits."""
+    operator = report.operator
+    assert operator.registries.enrolment.request.status is Status.VALIDATED
+    findings = [
+        f
+        for result in (operator.advance, operator.answer, operator.balance)
+        for f in result.findings
+    ]
+    # Enrolled before its first deposit: no request is flagged for enrolment.
+    assert not [f for f in findings if f.code.startswith("INTAKE_VENDOR")], findings
+    assert operator.incomplete and operator.sent_back
+    assert operator.payments == 4 and operator.paid_cents > 0
+    statuses = {group.label for group in operator.queue.groups}
+    assert "Décidée et payée" in statuses

@@ -13,7 +13,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from sons.store.database import (
+    HEAD_REVISION,
     alembic_config,
+    at_head,
     create_engine,
     database_url,
     default_sqlite_path,
@@ -60,6 +62,22 @@ def test_migrations_build_the_models_exactly(fresh_db_url: str) -> None:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             differences = compare_metadata(context, metadata())
         assert differences == []
+    finally:
+        engine.dispose()
+
+
+def test_the_head_revision_constant_is_alembics_head(fresh_db_url: str) -> None:
+    assert _head() == HEAD_REVISION
+    engine = create_engine(fresh_db_url)
+    try:
+        assert not at_head(engine)  # empty: Alembic must run
+        migrate(engine)
+        assert at_head(engine)
+        with writer(engine).begin() as connection:
+            command.downgrade(alembic_config(connection), "-1")
+        assert not at_head(engine)  # one behind: Alembic runs again and brings it back
+        migrate(engine)
+        assert at_head(engine) and _current_revision(engine) == HEAD_REVISION
     finally:
         engine.dispose()
 

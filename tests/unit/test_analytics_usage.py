@@ -136,6 +136,36 @@ def test_the_same_period_in_two_files(tmp_path: Path) -> None:
     assert _controls(tmp_path, [first, second]).statistics_valid
 
 
+def test_a_period_repeated_under_another_ej_is_still_a_duplicate(tmp_path: Path) -> None:
+    # The EJ written is a key of the groups; the duplicate check looks across them.
+    finding = _invalid(
+        tmp_path,
+        [
+            stats("2023-05", ET_PRIVATE_B, "dmp", 4, 4),
+            stats("2023-05", ET_PRIVATE_B, "dmp", 4, 4, ej="690999999"),
+        ],
+        "STATS_DUPLICATE_ROW",
+    )
+    assert finding.path.endswith("stats.csv, ligne 3") and "ligne 4" in finding.message
+
+
+def test_many_programs_in_one_period_and_a_duplicate_among_them(tmp_path: Path) -> None:
+    # More programs than one lane of bits (63): no false alarm, and a repeat is still found,
+    # whichever lane it falls in; a row without program named twice is a repeat too.
+    programs = [
+        stats("2023-05", ET_PRIVATE_B, "dmp", 1, 1, software=f"REF-{n}", version=None)
+        for n in range(150)
+    ]
+    clean = write_stats_csv(tmp_path / "stats.csv", [GOOD, *programs])
+    assert _controls(tmp_path, [clean]).statistics_valid
+    anonymous = stats("2023-05", ET_PRIVATE_A, "dmp", 1, 1, software=None, version=None)
+    for repeated in (programs[0], programs[100], programs[149], anonymous):
+        rows = [GOOD, *programs, anonymous, repeated]
+        report = _controls(tmp_path, [write_stats_csv(tmp_path / "stats.csv", rows)])
+        (finding,) = _errors(report, "STATS_DUPLICATE_ROW")
+        assert f"ligne {len(rows) + 1}" in finding.message, finding
+
+
 def test_problems_beyond_twenty_are_counted(tmp_path: Path) -> None:
     rows = [
         stats(f"2023-{m:02d}", ET_PRIVATE_A, "mss_pro", -1, 0, version=str(v))
@@ -261,3 +291,21 @@ def test_csv_that_is_not_utf8(tmp_path: Path) -> None:
     (finding,) = raised.value.findings
     assert finding.code == "STATS_VALUE_INVALID" and "UTF-8" in finding.message
     assert finding.path.endswith("ligne 2, colonne « version_logiciel »")
+
+
+def test_bad_statistics_leave_the_previous_reports_as_they_were(tmp_path: Path) -> None:
+    out = tmp_path / "rapports"
+    out.mkdir()
+    (out / "controles-detail.csv").write_text("ancien rapport", encoding="utf-8")
+    duplicated = write_stats_csv(tmp_path / "stats.csv", [GOOD, GOOD])
+    assert not _controls(tmp_path, [duplicated], out).statistics_valid
+    wrong = write_parquet(
+        tmp_path / "stats.parquet", {**STATS_COLUMNS, "mois": "INTEGER"}, [(202304, *GOOD[1:])]
+    )
+    with pytest.raises(InputError) as raised:
+        _controls(tmp_path, [wrong], out)
+    (finding,) = raised.value.findings
+    assert finding.path.endswith("stats.parquet, colonne « mois »")
+    assert "INTEGER" in finding.message and "AAAA-MM" in finding.message
+    assert [p.name for p in out.iterdir()] == ["controles-detail.csv"]
+    assert (out / "controles-detail.csv").read_text(encoding="utf-8") == "ancien rapport"

@@ -28,7 +28,8 @@ from sons.documents.balance_evidence import (
     order_verdict,
 )
 from sons.documents.balance_summary_pdf import render_balance_summary
-from sons.documents.layout import DocumentContext, DocumentError, question_chunks, write_pdf
+from sons.documents.context import DocumentContext, DocumentError
+from sons.documents.layout import question_chunks, write_pdf
 from sons.documents.mom_pdf import render_mom
 from sons.documents.order_pdf import render_order
 from sons.documents.va_pdf import render_va, validated_interfaces

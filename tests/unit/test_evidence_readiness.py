@@ -63,7 +63,7 @@ def logged(tmp_path: Path) -> tuple[list[Transmission], dict[tuple[str, str, str
     return [line.transmission for line in lines if line.transmission is not None], expected
 
 
-def criterion(condition: BalanceCondition, site: str, since: dt.date = SIGNED) -> Criterion:
+def criterion(condition: BalanceCondition, site: str | None, since: dt.date = SIGNED) -> Criterion:
     return criterion_for(condition, site, "RIS Horizon", "4.2", since, AS_OF)
 
 
@@ -125,6 +125,25 @@ def test_a_site_without_finess_cannot_be_counted() -> None:
     assert rule.unsupported is not None and "sans FINESS" in rule.unsupported
 
 
+@pytest.mark.parametrize("present", [True, False])
+def test_a_site_without_finess_is_neither_ready_nor_short(present: bool) -> None:
+    # An order to a professional whose practice has no FINESS ET: nothing in the log can be
+    # attributed to it, so neither « prêt » nor « manque » — whatever the count or the piece.
+    dmp = next(c for c in ris_conditions(PARIS_ANSWERS) if c.id == "dmp_direct")
+    rule = criterion_for(dmp, None, "RIS Horizon", "4.2", SIGNED)
+    for achieved in (0, 10):
+        status = ConditionStatus.for_condition(
+            None, dmp, achieved, SIGNED, AS_OF, present, uncountable=rule.unsupported
+        )
+        verdict = condition_verdict(status)
+        assert verdict.ready is None
+        assert verdict.text == f"Non déterminable : {rule.unsupported}"
+        assert verdict.gaps == (f"DMP : {rule.unsupported}",)
+    practice = site([dmp], {"dmp_direct": 10}, [mom("dmp/direct")] if present else [], None)
+    assert practice.verdict.ready is None
+    assert readiness_text(practice.verdict).startswith("Non déterminable : DMP : site sans FINESS")
+
+
 # --- the verdict of one condition -------------------------------------------------------------
 
 
@@ -171,7 +190,7 @@ def site(
     conditions: list[BalanceCondition],
     counts: dict[str, int],
     pieces: list[EvidencePiece],
-    finess: str = PARIS,
+    finess: str | None = PARIS,
 ) -> SiteReadiness:
     return assess_site(
         finess,

@@ -18,7 +18,7 @@ from web_fixtures import People, token_for
 
 from sons.services.accounts import Accounts
 
-EXAMPLES_PER_OPERATION = 15
+EXAMPLES_PER_OPERATION = 10
 
 
 def test_generated_requests_never_cause_a_server_error(
@@ -45,4 +45,14 @@ def test_generated_requests_never_cause_a_server_error(
 
         no_server_error()
     assert "POST /referential/dispositifs/{code}/explain" in tried
-    assert len(tried) == 10
+    # One operation of each router, the generated workflow verbs included.
+    assert {
+        "GET /clients",
+        "POST /solutions/import",
+        "PUT /orders/{number}",
+        "GET /orders/{number}/documents/{kind}",
+        "POST /deposits/check",
+        "POST /requests/{ident}/demander-correction",
+        "GET /evidence/readiness",
+        "POST /operator/controls",
+    } <= set(tried)

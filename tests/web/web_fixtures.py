@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import re
 import warnings
+from typing import Any
 
 with warnings.catch_warnings():
     # Starlette 1.x warns that its TestClient will move to another HTTP library: not ours.
@@ -66,3 +67,23 @@ def token_for(accounts: Accounts, email: str) -> str:
     """An API token of the user `email`, for the `Authorization: Bearer` header."""
     session = accounts.log_in("127.0.0.1", email, PASSWORD)
     return accounts.create_token(session.caller, "tests").secret
+
+
+# --- the REST API's tests -----------------------------------------------------------------------
+
+
+def api_headers(accounts: Accounts, email: str) -> dict[str, str]:
+    """`Authorization: Bearer …` for a new API token of the user `email`."""
+    return {"Authorization": f"Bearer {token_for(accounts, email)}"}
+
+
+def api_error(response: Any, status: int, code: str) -> dict[str, Any]:
+    """The API's one error shape, with that status and code; the error object."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error: dict[str, Any] = body["error"]
+    assert set(error) == {"code", "message", "findings"}, error
+    assert error["code"] == code, error
+    assert isinstance(error["message"], str) and error["message"]
+    return error

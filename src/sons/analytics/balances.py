@@ -3,8 +3,8 @@
 One row per paid balance: the request, its vendor, its dispositif, the client (its ES-PMSI, or
 its EJ and legal status so the ES-PMSI can be derived), its sites (FINESS ET), the flows
 installed with their route, and the dates (order, installation, payment) and amount. The
-format is documented in docs/controles-a-posteriori.md; the store will export exactly these
-columns, as a file or as a DuckDB relation.
+format is documented in docs/controles-a-posteriori.md; the store's paid balances are exported
+in exactly these columns (`paid_balances`), and a DuckDB relation with them is accepted too.
 
 A balance file with a problem is refused whole (exit 2): every problem is listed, placed, and
 no control runs on a partial list of balances.
@@ -12,6 +12,7 @@ no control runs on a partial list of balances.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,14 @@ import duckdb
 
 from sons.analytics.conditions import ControlConditions
 from sons.analytics.engine import fetch_dicts, literal, sql
+from sons.analytics.paid_balances import PaidBalances
 from sons.analytics.sources import (
     MAX_EXAMPLES,
     Column,
     ColumnKind,
     LoadedTable,
+    SourceFile,
+    SourceKind,
     TableSpec,
     expand,
     load,
@@ -72,12 +76,26 @@ STATUS_SPELLINGS: dict[str, str] = {
 
 def load_balances(
     connection: duckdb.DuckDBPyConnection,
-    balances: str | Path | duckdb.DuckDBPyRelation,
+    balances: str | Path | duckdb.DuckDBPyRelation | PaidBalances,
     findings: list[Finding],
+    work_dir: Path,
 ) -> LoadedTable | None:
-    """Create `balance_input` (text cells, placed) from a file or a relation."""
+    """Create `balance_input` (text cells, placed) from a file, a relation or the store's rows.
+
+    The store's rows are written as a CSV of the documented format in `work_dir` and read like
+    a file (same checks), placed as « soldes payés de la base sons, ligne N »."""
     if isinstance(balances, duckdb.DuckDBPyRelation):
         return load_relation(connection, BALANCES, balances, "balance_input", findings)
+    if isinstance(balances, PaidBalances):
+        exported = work_dir / "soldes-payes-base.csv"
+        with exported.open("w", encoding="utf-8", newline="") as stream:
+            writer = csv.writer(stream, delimiter=";")
+            writer.writerow([c.name for c in BALANCES.columns])
+            writer.writerows(
+                [row.get(c.name, "") for c in BALANCES.columns] for row in balances.rows
+            )
+        source = SourceFile(exported, balances.label, SourceKind.CSV)
+        return load(connection, BALANCES, [source], "balance_input", findings, materialize=True)
     sources = expand([balances], BALANCES, findings)
     if not sources:
         return None

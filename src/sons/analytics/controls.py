@@ -43,6 +43,7 @@ from sons.analytics.engine import (
     sql,
 )
 from sons.analytics.establishments import load_directory
+from sons.analytics.paid_balances import PaidBalances
 from sons.analytics.reports import write_reports
 from sons.analytics.sources import InputError, expand, load
 from sons.analytics.usage import USAGE, UsageSummary, check_usage
@@ -172,11 +173,12 @@ class ControlsReport:
 
 StatsPaths = Sequence[str | Path]
 TableInput = str | Path | duckdb.DuckDBPyRelation
+BalancesInput = TableInput | PaidBalances
 
 
 def run_controls(
     stats_paths: StatsPaths,
-    balances: TableInput,
+    balances: BalancesInput,
     conditions: ControlConditions | None,
     directory: TableInput,
     out_dir: Path | None = None,
@@ -191,10 +193,11 @@ def run_controls(
     """Check the inputs, run the controls, write the reports to `out_dir` (when given).
 
     `stats_paths`: CSV or Parquet files, folders or glob patterns. `balances` and `directory`:
-    a file, or a DuckDB relation made on `connection` (the store's export). `conditions`: the
-    a-posteriori controls of the referential (`controlled_conditions`; None = the packaged
-    referential). `cutoff`: statistics after this date's month and balances whose reference
-    date is later are left out.
+    a file, or a DuckDB relation made on `connection`; `balances` may also be the store's paid
+    balances (`paid_balances.paid_balances`, whose balances left out become warnings).
+    `conditions`: the a-posteriori controls of the referential (`controlled_conditions`; None =
+    the packaged referential). `cutoff`: statistics after this date's month and balances whose
+    reference date is later are left out.
 
     Raises `InputError` when an input is unusable (missing file or column, wrong Parquet type,
     a balance that cannot be read); returns a report whose `statistics_valid` is False (and
@@ -264,7 +267,7 @@ class _Run:
     def execute(
         self,
         stats_paths: StatsPaths,
-        balances: TableInput,
+        balances: BalancesInput,
         directory: TableInput,
         out_dir: Path | None,
         keep_detail: bool,
@@ -272,9 +275,29 @@ class _Run:
         connection = self.connection
         unusable: list[Finding] = []
         findings: list[Finding] = list(self.conditions.findings)
+        if isinstance(balances, PaidBalances):
+            findings.extend(
+                Finding(
+                    "BALANCE_LEFT_OUT",
+                    Severity.WARNING,
+                    f"solde payé « {reference} » non contrôlé : {reason}",
+                    balances.label,
+                )
+                for reference, reason in balances.left_out
+            )
+            if not balances.rows:
+                findings.append(
+                    Finding(
+                        "BALANCE_NONE",
+                        Severity.WARNING,
+                        "aucun solde payé à contrôler dans la base (demande de solde au statut "
+                        "« Décidée et payée »)",
+                        balances.label,
+                    )
+                )
         with self.step("lecture", "Lecture des fichiers"):
             directory_ok = load_directory(connection, directory, unusable, self.work_dir)
-            balance_table = load_balances(connection, balances, unusable)
+            balance_table = load_balances(connection, balances, unusable, self.work_dir)
             sources = expand(stats_paths, USAGE, unusable)
             if not stats_paths:
                 unusable.append(

@@ -74,9 +74,9 @@ class TableSpec:
     # are machine-written, and normalising every string of 50 million rows at each scan would
     # cost more than the controls themselves. CSV cells are always normalised.
     strict_types: bool = False
-    # Columns that identify a row: the reading step adds `row_key`, a hash of them, so that
-    # duplicates are first looked for on one number (then confirmed on the columns).
-    key_fields: tuple[str, ...] = ()
+    # The columns naming the sending software: the reading step adds `software_key`, a hash of
+    # them, which the duplicate check numbers (see `duckdb/with_software_key.sql`).
+    software_fields: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -423,10 +423,12 @@ def _select_list(
     )
 
 
-def _with_row_key(spec: TableSpec, body: str) -> str:
-    if not spec.key_fields:
+def _with_software_key(spec: TableSpec, body: str) -> str:
+    if not spec.software_fields:
         return body
-    return sql("duckdb/with_row_key.sql", key_columns=", ".join(spec.key_fields), body=body)
+    return sql(
+        "duckdb/with_software_key.sql", key_columns=", ".join(spec.software_fields), body=body
+    )
 
 
 @dataclass
@@ -503,7 +505,7 @@ def load(
             )
     if len(parts) < len(layouts):
         return None
-    body = _with_row_key(spec, "\nUNION ALL\n".join(parts) if parts else _empty(spec))
+    body = _with_software_key(spec, "\nUNION ALL\n".join(parts) if parts else _empty(spec))
     kind = "TABLE" if materialize else "VIEW"
     connection.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS\n{body}")
     loaded.is_view = not materialize
@@ -537,7 +539,7 @@ def load_relation(
         view=view,
         columns=_select_list(spec, layout, by_field),
     )
-    connection.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS\n{_with_row_key(spec, body)}")
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS\n{_with_software_key(spec, body)}")
     return LoadedTable(name, {label: SourceKind.RELATION})
 
 

@@ -83,7 +83,7 @@ USAGE = TableSpec(
         Column("version_logiciel", "software_version", ColumnKind.TEXT, required=False),
     ),
     strict_types=True,
-    key_fields=("finess_et", "flow", "software_ref", "software_version", "month_text"),
+    software_fields=("software_ref", "software_version"),
 )
 
 _MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
@@ -138,14 +138,16 @@ def check_usage(
 ) -> UsageSummary:
     """Run every rule on `usage_rows` (and `establishment`); findings get each problem.
 
-    One scan looks for duplicated periods; another groups the rows (`usage_grouped`, which the
-    controls then read) and the rules are counted on the groups; only a rule that is broken
-    sends a query back to the rows, for its count and the first places to show.
+    A light scan numbers the sending programs (`usage_software`); one full scan groups the
+    rows (`usage_grouped`, which the controls then read) and the rules, duplicated periods
+    included, are counted on the groups; only a rule that is broken sends a query back to the
+    rows, for its count and the first places to show.
     """
-    # Duplicates first: their aggregation (one key per row) gets the whole memory limit before
-    # the groups table takes its share.
-    candidates = fetch_one(connection, sql("usage_duplicate_count.sql"))
+    connection.execute(
+        f"CREATE OR REPLACE TEMP TABLE usage_software AS {sql('usage_software.sql')}"
+    )
     connection.execute(f"CREATE OR REPLACE TEMP TABLE usage_grouped AS {sql('usage_grouped.sql')}")
+    candidates = fetch_one(connection, sql("usage_duplicate_count.sql"))
     prepare_lookups(connection)
     connection.execute(f"CREATE OR REPLACE TEMP VIEW usage_checked AS {sql('usage_checked.sql')}")
     counts = fetch_one(connection, sql("usage_problem_counts.sql"))

@@ -16,15 +16,14 @@ from fpdf import FPDF, FontFace
 from fpdf.enums import Align, TableBordersLayout, XPos, YPos
 
 from sons.atomic_write import write_atomically
+from sons.documents.context import NO_FINESS, NOT_PROVIDED, DocumentContext, DocumentError
 from sons.documents.fonts import FONT_FAMILY, font_paths
 from sons.domain.evidence import FlowEvidence
-from sons.domain.orders import ClientKind, PurchaseOrder, Site, SiteScenario, Solution, Vendor
+from sons.domain.orders import SiteScenario
 from sons.referential.conditions import answer_label
 from sons.referential.loader import DispositifAtDate
 from sons.referential.model import FLOW_LABELS, ROUTE_LABELS, Flow, Question, Route
 
-NOT_PROVIDED = "non renseigné"
-NO_FINESS = "sans FINESS"
 BLANK = "…………………………………………"
 
 # Beyond this many questions the sites table needs a landscape page to stay readable.
@@ -33,42 +32,6 @@ FINESS_COLUMN_MM = 34.0
 MIN_QUESTION_COLUMN_MM = 16.0
 HEADING_FILL = (225, 228, 235)
 SOFT_FILL = (244, 245, 248)
-
-
-class DocumentError(ValueError):
-    """A document cannot be produced from its input; the message is in French."""
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentContext:
-    """What every document of one order shows: the parties, the solution, the rules in force.
-
-    `sites` gives the names of the order's sites (by FINESS ET); `logo` is the vendor's logo
-    image when configured; `creation_date` is stamped into the PDF (naive means UTC).
-    """
-
-    order: PurchaseOrder
-    vendor: Vendor
-    solution: Solution
-    client_name: str
-    view: DispositifAtDate
-    creation_date: dt.datetime
-    sites: Sequence[Site] = ()
-    logo: Path | None = None
-
-    def site_name(self, finess_et: str | None) -> str:
-        if finess_et is None:
-            # A professional's practice without FINESS: the client is the site.
-            return self.client_name
-        for site in self.sites:
-            if site.finess_et == finess_et:
-                return site.name
-        return NOT_PROVIDED
-
-    @property
-    def client_identifier(self) -> str:
-        kind = "FINESS EJ" if self.order.client_kind is ClientKind.LEGAL_ENTITY else "RPPS"
-        return f"{kind} {self.order.client_id}"
 
 
 def french_date(value: dt.date) -> str:
@@ -87,7 +50,10 @@ def yes_no_unknown(value: bool | None) -> str:
 
 
 def count_text(evidence: FlowEvidence) -> str:
-    """« 12 (seuil atteint) », « 7 (seuil non atteint) » or « 7 (seuil non renseigné) »."""
+    """« 12 (seuil atteint) », « 7 (seuil non atteint) », « 7 (seuil non renseigné) » or
+    « non comptables » (no transmission can count: the reason goes with the verdict)."""
+    if evidence.uncountable:
+        return "non comptables"
     if evidence.threshold is None:
         return f"{evidence.achieved} (seuil {NOT_PROVIDED})"
     reached = "atteint" if evidence.achieved >= evidence.threshold else "non atteint"

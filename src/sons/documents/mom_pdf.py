@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sons.documents.context import DocumentContext
 from sons.documents.layout import (
-    DocumentContext,
     Signatory,
     SonsPdf,
     count_text,

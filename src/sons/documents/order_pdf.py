@@ -9,8 +9,8 @@ when it applies, and the signature blocks.
 
 from __future__ import annotations
 
+from sons.documents.context import DocumentContext
 from sons.documents.layout import (
-    DocumentContext,
     Signatory,
     SonsPdf,
     french_date,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from sons.documents.context import DocumentContext
 from sons.documents.layout import (
-    DocumentContext,
     Signatory,
     SonsPdf,
     flow_route_label,

@@ -179,7 +179,9 @@ class FlowEvidence:
     `site` is the FINESS ET (None for a professional's practice without one);
     `condition_label` is the condition's exact wording in the referential; `threshold` and
     `ins_qualified_required` are None when the referential does not know them (« non
-    renseigné »); `recipient` the address the condition requires, if any.
+    renseigné »); `recipient` the address the condition requires, if any; `uncountable` says
+    why no transmission can count for it at all (a site without FINESS ET: the log cannot name
+    it), and then `achieved` means nothing.
     """
 
     site: str | None
@@ -192,6 +194,7 @@ class FlowEvidence:
     period_end: dt.date
     ins_qualified_required: bool | None
     recipient: str | None = None
+    uncountable: str | None = None
 
     @classmethod
     def for_condition(
@@ -201,6 +204,7 @@ class FlowEvidence:
         achieved: int,
         period_start: dt.date,
         period_end: dt.date,
+        uncountable: str | None = None,
     ) -> FlowEvidence:
         return cls(
             site=site,
@@ -213,6 +217,7 @@ class FlowEvidence:
             period_end=period_end,
             ins_qualified_required=condition.ins_qualified,
             recipient=condition.recipient,
+            uncountable=uncountable,
         )
 
 
@@ -239,8 +244,11 @@ class ConditionStatus:
         period_end: dt.date,
         evidence_present: bool,
         evidence_note: str | None = None,
+        uncountable: str | None = None,
     ) -> ConditionStatus:
-        counts = FlowEvidence.for_condition(site, condition, achieved, period_start, period_end)
+        counts = FlowEvidence.for_condition(
+            site, condition, achieved, period_start, period_end, uncountable
+        )
         return cls(counts, condition.evidence, evidence_present, evidence_note)
 
 
@@ -266,8 +274,10 @@ def flow_name(flow: Flow, route: Route) -> str:
 
 def progress_text(counts: FlowEvidence) -> str:
     """« DMP : 7/10 avec INS qualifiée », « MSS Patient : 0/1 vers l'adresse de test »,
-    « flux entrant DPI : 3 envoi(s), seuil non renseigné »."""
+    « flux entrant DPI : 3 envoi(s), seuil non renseigné », « DMP : site sans FINESS : … »."""
     name = flow_name(counts.flow, counts.route)
+    if counts.uncountable:
+        return f"{name} : {counts.uncountable}"
     if counts.threshold is None:
         return f"{name} : {counts.achieved} envoi(s), seuil {NOT_PROVIDED}"
     text = f"{name} : {counts.achieved}/{counts.threshold}"
@@ -283,6 +293,10 @@ def progress_text(counts: FlowEvidence) -> str:
 def condition_verdict(status: ConditionStatus) -> Verdict:
     """« Prêt pour le solde », « Manque 3 envoi(s) et la MOM », or not decidable."""
     counts = status.counts
+    if counts.uncountable:
+        # Nothing can be counted, so nothing can be said missing either: neither « prêt » nor
+        # « manque », whatever the piece.
+        return Verdict(None, f"Non déterminable : {counts.uncountable}", (progress_text(counts),))
     missing: list[str] = []
     gaps: list[str] = []
     if counts.threshold is not None and counts.achieved < counts.threshold:
@@ -343,7 +357,8 @@ def combine_verdicts(verdicts: Sequence[Verdict], *, prefix: Sequence[str] = ())
     if unknown:
         return Verdict(
             None,
-            f"Non déterminable : {unknown} condition(s) dont une valeur est non renseignée",
+            f"Non déterminable : {unknown} condition(s) sans verdict possible (valeur non "
+            "renseignée dans le référentiel, ou envois non comptables)",
             gaps,
         )
     return Verdict(True, "Prêt pour le solde")
@@ -662,14 +677,9 @@ def assess_site(
             period_end,
             evidence_present=bool(covering),
             evidence_note=note,
+            uncountable=criterion.unsupported,
         )
         verdict = condition_verdict(status)
-        if criterion.unsupported:
-            verdict = Verdict(
-                None,
-                "Non déterminable : envois non comptables",
-                (f"{flow_name(condition.flow, condition.route)} : {criterion.unsupported}",),
-            )
         results.append(ConditionReadiness(condition, criterion, counted, status, verdict, covering))
     verdicts = [r.verdict for r in results]
     if not results:

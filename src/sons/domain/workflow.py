@@ -15,12 +15,14 @@ class RequestKind(StrEnum):
     ADVANCE = "avance"
     BALANCE = "solde"
     AMENDMENT = "avenant"
+    ENROLMENT = "enrolement"
 
 
 KIND_LABELS: dict[RequestKind, str] = {
     RequestKind.ADVANCE: "demande d'avance",
     RequestKind.BALANCE: "demande de solde",
     RequestKind.AMENDMENT: "avenant",
+    RequestKind.ENROLMENT: "demande d'enrôlement",
 }
 
 
@@ -200,6 +202,8 @@ def status_label(status: Status, kind: RequestKind, audience: Audience) -> str:
     """The label a reader sees; the operator's portal says « Décidé et payé » for an avenant."""
     if status is Status.PAID and kind is RequestKind.AMENDMENT:
         return "Décidé et payé"
+    if status is Status.VALIDATED and kind is RequestKind.ENROLMENT:
+        return "Validée"  # an enrolment is never paid: « à payer » would mislead the instructor
     info = STATUSES[status]
     return info.vendor_label if audience is Audience.VENDOR else info.operator_label
 
@@ -225,14 +229,15 @@ def fire(
         )
     current = status_label(status, kind, audience)
     if transition.audience is not audience:
-        who = (
-            "l'opérateur de paiement"
+        # « à » + article: « à l'opérateur », but « au fournisseur ».
+        reserved_to = (
+            "à l'opérateur de paiement"
             if transition.audience is Audience.OPERATOR
-            else ("le fournisseur")
+            else "au fournisseur"
         )
         raise WorkflowError(
             "WORKFLOW_FORBIDDEN",
-            f"« {transition.label} » est réservé à {who}.",
+            f"« {transition.label} » est réservé {reserved_to}.",
         )
     if status not in transition.sources:
         possible = ", ".join(t.action for t in allowed_actions(status, audience)) or "aucune"

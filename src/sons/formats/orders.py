@@ -14,6 +14,7 @@ answers, profiles, deadlines, ceilings…) run later on the values, in `sons.dom
 from __future__ import annotations
 
 import datetime as dt
+import math
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -204,6 +205,35 @@ def read_orders(path: Path, referential: Referential | None = None) -> ImportRes
         table = read_table(path, report, what="le fichier des bons de commande")
         orders = reader.from_table(table) if table is not None else []
     return ImportResult(tuple(orders), report)
+
+
+def read_order_object(
+    item: Any, referential: Referential | None = None, *, source: str = "requête"
+) -> ImportResult[PurchaseOrder]:
+    """One order given as a JSON object (an API request's body), read exactly as one element of
+    « commandes » in a JSON file, with the paths of its problems starting at ``$``.
+
+    Numbers with a decimal part are taken as `Decimal`, as the file reader does: an amount
+    1234.567 is refused for its third decimal, never rounded by a float.
+    """
+    referential = referential or default_referential()
+    report = ImportReport(file=source, kind="bon de commande", records=1)
+    if not isinstance(item, dict):
+        report.error(None, "$", None, "JSON_TYPE", "objet JSON attendu ({...})")
+        return ImportResult((), report)
+    order = _OrdersReader(report, referential).json_order("$", _exact_numbers(item))
+    return ImportResult(() if order is None else (order,), report)
+
+
+def _exact_numbers(value: Any) -> Any:
+    if isinstance(value, float):
+        # NaN and infinities (which Python's JSON reader lets through) stay text: refused as such.
+        return Decimal(repr(value)) if math.isfinite(value) else repr(value)
+    if isinstance(value, dict):
+        return {key: _exact_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_exact_numbers(item) for item in value]
+    return value
 
 
 class _OrdersReader:

@@ -20,6 +20,7 @@ from sons.referential.loader import Referential, default_referential
 from sons.referential.rulebook import build as build_rulebook
 from sons.referential.scenario import ScenarioExplanation, explain
 from sons.services.actors import reading
+from sons.services.demo_controls import ControlsTour, controls_tour
 from sons.services.demo_data import (
     DEFECTS,
     DEMO_TODAY,
@@ -29,6 +30,8 @@ from sons.services.demo_data import (
     write_demo_files,
 )
 from sons.services.demo_deposits import DepositsTour, deposits_tour
+from sons.services.demo_evidence import EvidenceTour, evidence_tour
+from sons.services.demo_operator import OPERATOR_DATABASE_NAME, OperatorTour, operator_tour
 from sons.services.directory import import_finess, import_legal_entities
 from sons.services.eligibility import import_eligibility
 from sons.services.importing import ImportOutcome
@@ -107,6 +110,9 @@ class DemoReport:
     referential: ReferentialTour
     orders: OrdersTour
     deposits: DepositsTour
+    evidence: EvidenceTour
+    operator: OperatorTour | None = None
+    controls: ControlsTour | None = None
 
 
 def referential_tour(output_dir: Path, referential: Referential | None = None) -> ReferentialTour:
@@ -221,4 +227,31 @@ def run_demo(output_dir: Path = DEMO_OUTPUT, database: Path | None = None) -> De
     deposits = deposits_tour(
         database, output_dir, VENDOR_NAME, VENDOR_SIRET, orders.report, DEMO_ACTOR, referential
     )
-    return DemoReport(output_dir=output_dir, referential=walk, orders=orders, deposits=deposits)
+    evidence = evidence_tour(
+        database, output_dir, VENDOR_SIRET, orders.report, DEMO_ACTOR, referential
+    )
+    operator = operator_tour(
+        output_dir,
+        database.parent / OPERATOR_DATABASE_NAME,
+        deposits,
+        VENDOR_NAME,
+        VENDOR_SIRET,
+        referential,
+    )
+    controls = controls_tour(
+        output_dir,
+        operator.database,
+        orders.files.finess,
+        orders.files.legal_entities,
+        DEMO_ACTOR,
+        referential,
+    )
+    return DemoReport(
+        output_dir=output_dir,
+        referential=walk,
+        orders=orders,
+        deposits=deposits,
+        evidence=evidence,
+        operator=operator,
+        controls=controls,
+    )

@@ -29,7 +29,7 @@ from sons.services.orders import CheckReport
 from sons.services.requests import transition_request
 from sons.services.vendors import create_vendor
 from sons.store.database import open_store
-from sons.store.unit_of_work import Clock
+from sons.store.unit_of_work import Clock, stepping_clock
 
 DEMO_CODE = "RAD-RIS-Va1"
 ADVANCE_DAY = dt.date(2022, 11, 15)  # before the wave-1 advance deadline (2022-11-30)
@@ -62,13 +62,7 @@ def _orders(report: CheckReport) -> list[str]:
 
 
 def _clock(day: dt.date) -> Clock:
-    instants = [dt.datetime.combine(day, dt.time(9, 0), tzinfo=dt.UTC)]
-
-    def tick() -> dt.datetime:
-        instants[0] += dt.timedelta(seconds=1)
-        return instants[0]
-
-    return tick
+    return stepping_clock(day, 9)
 
 
 def _invoices(engine: Engine, vendor_id: int, numbers: list[str], folder: Path) -> BuildPieces:

@@ -43,8 +43,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
 from sons.atomic_write import write_all_atomically
-from sons.documents.layout import NOT_PROVIDED, DocumentContext
-from sons.documents.order_pdf import render_order
+from sons.documents.context import NOT_PROVIDED, DocumentContext
 from sons.domain.orders import (
     ClientKind,
     LegalEntity,
@@ -582,6 +581,9 @@ class _Builder:
         if self.kind is RequestKind.BALANCE:
             request["evidence"] = self._balance_pieces(stored, rid, pieces, notes)
         else:
+            # The PDF engine loads only when an order is printed (see sons.documents.context).
+            from sons.documents.order_pdf import render_order
+
             content = render_order(self.context(order))
             pieces.append(_Piece(AttachmentType.ORDER, f"{rid}/bon-de-commande.pdf", content))
         request["attachments"] = [piece.attachment() for piece in pieces]

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
@@ -50,7 +50,7 @@ from sons.formats.deposit.reader import DEFAULT_MAX_BYTES, read_deposit
 from sons.referential.loader import Referential, UnknownDispositif, default_referential
 from sons.referential.model import Evidence, Flow, Route
 from sons.services.actors import reading
-from sons.services.requests import fire_on, repository
+from sons.services.requests import fire_on, repository, store_number
 from sons.store.errors import NotFoundError, StoreError
 from sons.store.evidence import ACCEPTED, EvidenceRepository
 from sons.store.imports import file_sha256
@@ -327,6 +327,32 @@ def check_deposit_file(
 # --- import -----------------------------------------------------------------------------------
 
 
+class Reception(Protocol):
+    """What the operator's intake adds to an import (`sons.services.intake`), inside its unit
+    of work: `admit` sees the requests about to be recorded (with the check's report) and
+    returns those to record, the others being duplicates or new deposits of requests already
+    on record, which it handles; `recorded` then sees the ones recorded. Raising in either
+    stores nothing."""
+
+    def admit(
+        self,
+        uow: UnitOfWork,
+        vendor_id: int,
+        deposit: StoredDeposit,
+        file: DepositFile,
+        report: DepositReport,
+        new: Sequence[NewRequest],
+    ) -> Sequence[NewRequest]: ...
+
+    def recorded(
+        self,
+        uow: UnitOfWork,
+        vendor_id: int,
+        deposit: StoredDeposit,
+        requests: Sequence[StoredRequest],
+    ) -> None: ...
+
+
 @dataclass(frozen=True)
 class ImportOutcome:
     deposit: StoredDeposit
@@ -407,6 +433,7 @@ def import_deposit(
     clock: Clock = system_clock,
     vendor_id: int | None = None,
     referential: Referential | None = None,
+    reception: Reception | None = None,
 ) -> ImportOutcome:
     """Record the requests of a deposit file as received by the operator, all or nothing.
 
@@ -530,9 +557,13 @@ def import_deposit(
                     motive=_incomplete_motive(report, index) if summary.incomplete else None,
                 )
             )
+        if reception is not None:
+            new = list(reception.admit(uow, owner, stored, deposit, report, new))
         requests = repo.add_requests(
             owner, stored, new, action=IMPORT_ACTION, audience=Audience.OPERATOR
         )
+        if reception is not None:
+            reception.recorded(uow, owner, stored, requests)
     return ImportOutcome(stored, True, tuple(requests), report)
 
 
@@ -569,8 +600,9 @@ def find_deposit(repo: RequestRepository, vendor_id: int, name: str) -> StoredDe
     """A vendor's deposit by name (with or without « .json »), or by number."""
     wanted = name.strip().removesuffix(".json").removesuffix(".zip")
     found = repo.deposit_named(vendor_id, wanted)
-    if found is None and wanted.isdigit():
-        found = repo.deposit(int(wanted), vendor_id=vendor_id)
+    number = store_number(wanted)
+    if found is None and number is not None:
+        found = repo.deposit(number, vendor_id=vendor_id)
     if found is None:
         known = ", ".join(d.name for d in repo.deposits(vendor_id)[-5:]) or "aucun"
         raise NotFoundError(
@@ -637,7 +669,8 @@ def deposit_content(
         repo = repository(uow)
         if vendor_id is None:
             wanted = name.strip()
-            found = repo.deposit(int(wanted)) if wanted.isdigit() else None
+            number = store_number(wanted)
+            found = repo.deposit(number) if number is not None else None
             if found is None:
                 raise NotFoundError(f"Aucun dépôt n° {wanted}.")
         else:

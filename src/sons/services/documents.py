@@ -15,16 +15,13 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from sons.documents.balance_summary_pdf import render_balance_summary
-from sons.documents.layout import NOT_PROVIDED, DocumentContext
-from sons.documents.mom_pdf import render_mom
-from sons.documents.order_pdf import render_order
-from sons.documents.va_pdf import render_va
+from sons.documents.context import NOT_PROVIDED, DocumentContext
 from sons.domain.orders import ClientKind, SiteScenario
 from sons.referential.loader import Referential, default_referential
 from sons.referential.model import Evidence
 from sons.services.actors import reading
 from sons.services.evidence import EvidenceRequestError, readiness
+from sons.store.errors import NotFoundError
 from sons.store.evidence import EvidenceRepository
 from sons.store.unit_of_work import Clock, system_clock
 
@@ -61,9 +58,8 @@ def build_document(
     with reading(engine) as uow:
         stored = uow.orders.get(vendor_id, number)
         if stored is None:
-            raise EvidenceRequestError(
-                f"Le bon de commande {number} n'existe pas pour cet éditeur."
-            )
+            # Not found, like another vendor's order: the API answers 404, never its data.
+            raise NotFoundError(f"Le bon de commande {number} n'existe pas pour cet éditeur.")
         order = stored.order
         vendor = uow.vendors.get(vendor_id)
         solution = uow.solutions.get(vendor_id, order.solution_referencing_number)
@@ -97,6 +93,12 @@ def build_document(
         sites=tuple(sites[f] for f in finess if f in sites),
         logo=logo,
     )
+    # The PDF engine loads only when a document is printed (see sons.documents.context).
+    from sons.documents.balance_summary_pdf import render_balance_summary
+    from sons.documents.mom_pdf import render_mom
+    from sons.documents.order_pdf import render_order
+    from sons.documents.va_pdf import render_va
+
     if kind is DocumentKind.ORDER:
         return render_order(context)
     if kind is DocumentKind.VA:

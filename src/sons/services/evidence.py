@@ -82,11 +82,10 @@ from sons.store.evidence import (
     count_transmissions,
     software_ids,
 )
-from sons.store.imports import ImportBatch, already_imported_message, file_sha256
+from sons.store.imports import ImportBatch, ImportKind, already_imported_message, file_sha256
 from sons.store.orders import StoredOrder
 from sons.store.unit_of_work import Clock, UnitOfWork, system_clock
 
-TRANSMISSIONS = "transmissions"
 REJECTS_SUFFIX = ".rejets.csv"
 
 
@@ -213,12 +212,14 @@ def import_transmissions(
     outcome = TransmissionImport(report)
     try:
         with UnitOfWork(engine, actor, clock) as uow:
-            earlier = uow.imports.find(TRANSMISSIONS, sha256, vendor_id=vendor_id)
+            earlier = uow.imports.find(ImportKind.TRANSMISSIONS, sha256, vendor_id=vendor_id)
             if earlier is not None:
                 if rejects is not None:
                     rejects.discard()
                 return TransmissionImport(report, earlier=earlier)
-            batch = uow.imports.register(TRANSMISSIONS, path.name, sha256, vendor_id=vendor_id)
+            batch = uow.imports.register(
+                ImportKind.TRANSMISSIONS, path.name, sha256, vendor_id=vendor_id
+            )
             repository = EvidenceRepository(uow.session, uow.journal, uow.now)
             batches = {b.id: b for b in uow.imports.all(vendor_id=vendor_id)}
 
@@ -850,6 +851,7 @@ def condition_dict(item: ConditionReadiness) -> dict[str, Any]:
         "document_type": condition.document_type,
         "recipient": condition.recipient,
         "counted": _tally_dict(item.tally),
+        "uncountable": item.criterion.unsupported,
         "criterion": item.criterion.describe(),
         "period": {
             "start": status.counts.period_start.isoformat(),

@@ -35,6 +35,8 @@ KIND_LABELS: dict[ImportKind, str] = {
     ImportKind.ELIGIBILITY: "base d'éligibilité",
     ImportKind.SOLUTIONS: "solutions",
     ImportKind.ORDERS: "bons de commande",
+    ImportKind.REGISTRY_VENDORS: "registre des éditeurs enrôlés",
+    ImportKind.REGISTRY_SOLUTIONS: "registre des solutions référencées",
 }
 # What one stored row is, in the outcome's sentence.
 ROW_NOUNS: dict[ImportKind, str] = {
@@ -44,6 +46,8 @@ ROW_NOUNS: dict[ImportKind, str] = {
     ImportKind.ELIGIBILITY: "plafond(s)",
     ImportKind.SOLUTIONS: "solution(s)",
     ImportKind.ORDERS: "bon(s) de commande",
+    ImportKind.REGISTRY_VENDORS: "éditeur(s) enrôlé(s)",
+    ImportKind.REGISTRY_SOLUTIONS: "solution(s) référencée(s)",
 }
 _CHANGE_LABELS = {
     Change.CREATED: "créé(s)",

@@ -35,16 +35,18 @@ from sons.domain.orders import (
     Vendor,
 )
 from sons.findings import Finding, Severity
-from sons.formats.orders import read_orders
+from sons.formats.orders import read_order_object, read_orders
 from sons.formats.problems import ImportReport
 from sons.referential.loader import Referential, default_referential
 from sons.services.actors import reading
 from sons.services.eligibility import ceiling_keys, order_ceiling
 from sons.services.importing import ImportOutcome, Progress, Stored, run_import
-from sons.store.errors import NotFoundError
+from sons.store.errors import ConcurrentEditError, DuplicateError, NotFoundError, StoreError
+from sons.store.evidence import EvidenceRepository
 from sons.store.imports import ImportBatch, ImportKind
 from sons.store.journal import Change, JournalEntry
 from sons.store.orders import PURCHASE_ORDER, OrderSummary, StoredOrder
+from sons.store.requests import RequestRepository
 from sons.store.unit_of_work import Clock, UnitOfWork, system_clock
 
 # How another vendor's order is named in a finding: the one-Prestation rule needs to say that
@@ -76,6 +78,40 @@ def _unchanged(new: PurchaseOrder, current: PurchaseOrder) -> bool:
     return dataclasses.replace(new, extra=current.extra) == current
 
 
+def _match_vendor(
+    uow: UnitOfWork, vendor_id: int, orders: Iterable[PurchaseOrder], report: ImportReport
+) -> None:
+    """Orders in the name of another vendor, or naming a solution the vendor has not
+    imported, are problems of what was given (a file, a request's body)."""
+    vendor = uow.vendors.get(vendor_id)
+    if vendor is None:
+        raise NotFoundError(f"Aucun éditeur n° {vendor_id} n'est enregistré.")
+    solutions = uow.solutions.ids(vendor_id)
+    for order in orders:
+        if order.vendor_siret != vendor.siret:
+            _refuse(
+                report,
+                order,
+                "siret_fournisseur",
+                order.vendor_siret,
+                "ORDER_VENDOR_MISMATCH",
+                f"bon de commande « {order.number} » au nom de l'éditeur de SIRET "
+                f"{order.vendor_siret}, mais l'import est fait pour « {vendor.name} » (SIRET "
+                f"{vendor.siret}) ; choisissez l'éditeur avec --vendor SIRET",
+            )
+        if order.solution_referencing_number not in solutions:
+            _refuse(
+                report,
+                order,
+                "numero_referencement",
+                order.solution_referencing_number,
+                "SOLUTION_UNKNOWN",
+                f"bon de commande « {order.number} » : aucune solution de « {vendor.name} » "
+                f"n'a le numéro de référencement {order.solution_referencing_number} ; "
+                "importez d'abord les solutions (sons solution import)",
+            )
+
+
 def import_orders(
     engine: Engine,
     path: Path,
@@ -101,33 +137,7 @@ def import_orders(
         stored = Stored()
         # The orders that could be read are matched against the store even when others could
         # not: whoever fixes the file sees every problem in one pass.
-        vendor = uow.vendors.get(vendor_id)
-        if vendor is None:
-            raise NotFoundError(f"Aucun éditeur n° {vendor_id} n'est enregistré.")
-        solutions = uow.solutions.ids(vendor_id)
-        for order in result.items:
-            if order.vendor_siret != vendor.siret:
-                _refuse(
-                    report,
-                    order,
-                    "siret_fournisseur",
-                    order.vendor_siret,
-                    "ORDER_VENDOR_MISMATCH",
-                    f"bon de commande « {order.number} » au nom de l'éditeur de SIRET "
-                    f"{order.vendor_siret}, mais l'import est fait pour « {vendor.name} » (SIRET "
-                    f"{vendor.siret}) ; choisissez l'éditeur avec --vendor SIRET",
-                )
-            if order.solution_referencing_number not in solutions:
-                _refuse(
-                    report,
-                    order,
-                    "numero_referencement",
-                    order.solution_referencing_number,
-                    "SOLUTION_UNKNOWN",
-                    f"bon de commande « {order.number} » : aucune solution de « {vendor.name} » "
-                    f"n'a le numéro de référencement {order.solution_referencing_number} ; "
-                    "importez d'abord les solutions (sons solution import)",
-                )
+        _match_vendor(uow, vendor_id, result.items, report)
         if report.has_errors:
             return report, stored
         orders = list(result.items)
@@ -616,3 +626,142 @@ def rebase_order(
         disappeared=tuple(f for key, f in before.items() if key not in after),
         version=saved.version,
     )
+
+
+# --- one order: create, update, delete (the API) ----------------------------------------------
+
+
+class OrderRefused(StoreError):
+    """An order given as JSON that cannot be stored as is: every problem as a finding."""
+
+    def __init__(self, message: str, findings: Iterable[Finding]) -> None:
+        super().__init__(message)
+        self.findings = tuple(findings)
+
+
+class OrderInUse(StoreError):
+    """An order that others rely on (a funding request, recorded evidence): kept."""
+
+
+def _body_findings(report: ImportReport) -> list[Finding]:
+    """The problems of an order given as JSON, each placed at its JSON path in the body."""
+    return [Finding(p.rule, p.severity, p.text, p.column or "$", p.rule) for p in report.problems]
+
+
+def _read_one(document: Any, referential: Referential) -> PurchaseOrder:
+    result = read_order_object(document, referential)
+    if not result.ok:
+        raise OrderRefused(
+            "Le bon de commande ne peut pas être lu tel quel : voir les constats.",
+            _body_findings(result.report),
+        )
+    (order,) = result.items
+    return order
+
+
+def _matched(uow: UnitOfWork, vendor_id: int, order: PurchaseOrder) -> None:
+    report = ImportReport(file="requête", kind="bon de commande", records=1)
+    _match_vendor(uow, vendor_id, [order], report)
+    if report.has_errors:
+        raise OrderRefused(
+            f"Le bon de commande {order.number} ne peut pas être enregistré : voir les constats.",
+            _body_findings(report),
+        )
+
+
+def create_order(
+    engine: Engine,
+    vendor_id: int,
+    document: Any,
+    *,
+    actor: str,
+    today: dt.date,
+    clock: Clock = system_clock,
+    referential: Referential | None = None,
+) -> OrderView:
+    """Store one new order given as JSON (one element of « commandes » of the import format),
+    pinned to the current referential and journaled; `DuplicateError` when its number exists.
+    Returns it with its findings, as `show_order` does."""
+    referential = referential or default_referential()
+    order = _read_one(document, referential)
+    with UnitOfWork(engine, actor, clock) as uow:
+        _matched(uow, vendor_id, order)
+        if uow.orders.get(vendor_id, order.number) is not None:
+            raise DuplicateError(
+                f"Le bon de commande {order.number} existe déjà pour cet éditeur : modifiez-le "
+                "(avec sa version) au lieu de le créer."
+            )
+        uow.orders.add(vendor_id, order)
+    return show_order(engine, vendor_id, order.number, today=today, referential=referential)
+
+
+def update_order(
+    engine: Engine,
+    vendor_id: int,
+    number: str,
+    document: Any,
+    *,
+    expected_version: int,
+    actor: str,
+    today: dt.date,
+    clock: Clock = system_clock,
+    referential: Referential | None = None,
+) -> OrderView:
+    """Replace order `number` by the order given as JSON, if it is still at `expected_version`
+    (`ConcurrentEditError` otherwise). It keeps its referential pin (re-pinning is
+    `rebase_order`) and its status; the same content again changes nothing."""
+    referential = referential or default_referential()
+    order = _read_one(document, referential)
+    if order.number != number:
+        raise OrderRefused(
+            f"Le numéro du bon ne se change pas : « {order.number} » donné pour le bon {number}.",
+            [
+                Finding(
+                    "ORDER_NUMBER_MISMATCH",
+                    Severity.ERROR,
+                    f"numéro « {order.number} » différent de celui du bon modifié ({number})",
+                    "$.numero",
+                )
+            ],
+        )
+    with UnitOfWork(engine, actor, clock) as uow:
+        current = uow.orders.require(vendor_id, number)
+        _matched(uow, vendor_id, order)
+        kept = dataclasses.replace(order, referential_pin=current.order.referential_pin)
+        if current.version != expected_version:
+            raise ConcurrentEditError(number, expected_version, current.version)
+        if not _unchanged(kept, current.order):
+            uow.orders.update(vendor_id, kept, expected_version=expected_version)
+    return show_order(engine, vendor_id, number, today=today, referential=referential)
+
+
+def delete_order(
+    engine: Engine,
+    vendor_id: int,
+    number: str,
+    *,
+    expected_version: int,
+    actor: str,
+    clock: Clock = system_clock,
+) -> None:
+    """Delete order `number` at `expected_version`, journaled with its content. An order with a
+    funding request or recorded evidence (MOM, VA) is kept (`OrderInUse`): what was filed or
+    signed stays tied to it."""
+    with UnitOfWork(engine, actor, clock) as uow:
+        stored = uow.orders.require(vendor_id, number)
+        if RequestRepository(uow.session, uow.journal, uow.actor, uow.now).find(
+            vendor_id=vendor_id, order_ids=[stored.id]
+        ):
+            raise OrderInUse(
+                f"Le bon de commande {number} a des demandes de financement enregistrées : il "
+                "ne peut pas être supprimé."
+            )
+        pieces = EvidenceRepository(uow.session, uow.journal, uow.now).pieces(
+            vendor_id, [stored.id]
+        )
+        if any(pieces.values()):
+            raise OrderInUse(
+                f"Le bon de commande {number} a des preuves enregistrées (MOM, VA) : il ne peut "
+                "pas être supprimé."
+            )
+        uow.orders.delete(vendor_id, number, expected_version=expected_version)

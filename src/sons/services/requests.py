@@ -255,11 +255,20 @@ def list_requests(
     ]
 
 
+def store_number(text: str) -> int | None:
+    """`text` as a number of the store (a request's, a deposit's), or None: only ASCII digits
+    count (« ² » is a digit to `str.isdigit`, not to `int`), within the database's integers."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)
+
+
 def resolve(repo: RequestRepository, ident: str, vendor_id: int | None) -> StoredRequest:
     """The request named `ident` (store number or file identifier) within the caller's scope."""
     text = ident.strip()
-    if text.isdigit():
-        found = repo.get(int(text), vendor_id=vendor_id)
+    number = store_number(text)
+    if number is not None:
+        found = repo.get(number, vendor_id=vendor_id)
         if found is None:
             raise NotFoundError(f"Aucune demande n° {text} (« sons request list » les montre).")
         return found

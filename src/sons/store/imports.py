@@ -37,6 +37,9 @@ class ImportKind(StrEnum):
     ELIGIBILITY = "eligibility"
     SOLUTIONS = "solutions"
     ORDERS = "orders"
+    TRANSMISSIONS = "transmissions"
+    REGISTRY_VENDORS = "registry_vendors"
+    REGISTRY_SOLUTIONS = "registry_solutions"
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,18 @@ def system_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def stepping_clock(day: dt.date, hour: int) -> Clock:
+    """A clock for scripted walks (the demo): starts on `day` at `hour` UTC and moves one second
+    per reading, so the journal's entries keep their order and the output stays reproducible."""
+    instants = [dt.datetime.combine(day, dt.time(hour, 0), tzinfo=dt.UTC)]
+
+    def tick() -> dt.datetime:
+        instants[0] += dt.timedelta(seconds=1)
+        return instants[0]
+
+    return tick
+
+
 class UnitOfWork:
     session: Session
     journal: Journal

@@ -1,10 +1,12 @@
--- Portable SQL. Rows sharing establishment, flow, software and month — the same period counted
--- twice (a repeated line, or two files covering the same month) — looked for first on
--- row_key, the reading step's hash of those columns: candidate keys, confirmed afterwards.
+-- Portable SQL. Periods (establishment, flow, month) where some program sends twice — a
+-- repeated line, or two files covering the same month: a period has fewer distinct programs
+-- (bits set in the OR of its rows' bits, across the EJs written) than rows. Candidates only:
+-- usage_duplicate_examples confirms them on the columns.
+-- (bit_count: Trino bit_count(x, 64), Spark SQL bit_count; BIT_OR as in usage_grouped.)
 SELECT COUNT(*) AS candidate_keys
 FROM (
-  SELECT row_key
-  FROM usage_rows
-  GROUP BY row_key
-  HAVING COUNT(*) > 1
+  SELECT finess_et, flow, month_text, software_lane
+  FROM usage_grouped
+  GROUP BY finess_et, flow, month_text, software_lane
+  HAVING SUM(row_count) > bit_count(BIT_OR(software_mask))
 ) candidates

@@ -1,16 +1,22 @@
--- Portable SQL. Confirmed duplicates among the candidates of usage_duplicate_count (compared on
--- the columns, NULL-safe: two rows without a software reference are the same key), with the
--- total of duplicated keys and every place of the first ${limit} of them.
+-- Portable SQL. Confirmed duplicates among the candidate periods of usage_duplicate_count
+-- (compared on the columns, NULL-safe: two rows without a software reference are the same
+-- key), with the total of duplicated keys and every place of the first ${limit} of them.
+-- Run only when there are candidates: it reads the rows of those periods again.
 WITH candidates AS (
-  SELECT row_key
-  FROM usage_rows
-  GROUP BY row_key
-  HAVING COUNT(*) > 1
+  SELECT finess_et, flow, month_text, software_lane
+  FROM usage_grouped
+  GROUP BY finess_et, flow, month_text, software_lane
+  HAVING SUM(row_count) > bit_count(BIT_OR(software_mask))
 ),
 candidate_rows AS (
   SELECT u.*
   FROM usage_rows u
-  JOIN candidates c ON c.row_key = u.row_key
+  JOIN usage_software s ON s.software_key = u.software_key
+  JOIN candidates c
+    ON c.finess_et IS NOT DISTINCT FROM u.finess_et
+    AND c.flow IS NOT DISTINCT FROM u.flow
+    AND c.month_text IS NOT DISTINCT FROM u.month_text
+    AND c.software_lane = s.software_lane
 ),
 duplicated AS (
   SELECT finess_et, flow, software_ref, software_version, month_text

@@ -1,5 +1,6 @@
 -- Portable SQL. The statistics as the controls read them (once every check has passed): per
--- establishment, flow and month (its first day), one row per EJ written in the files.
+-- establishment, flow and month (its first day), one row per EJ written in the files and lane
+-- of programs (one lane unless the files name more than 63 programs); the controls add them up.
 SELECT
   g.finess_et,
   g.flow,

@@ -11,8 +11,20 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Request
 from starlette.responses import HTMLResponse
 
-from sons.entrypoints.api import accounts, referential
+from sons.entrypoints.api import (
+    accounts,
+    clients,
+    deposits,
+    documents,
+    evidence,
+    operator,
+    orders,
+    referential,
+    requests,
+    solutions,
+)
 from sons.entrypoints.api.errors import register_errors
+from sons.entrypoints.api.service_errors import register_service_errors
 
 if TYPE_CHECKING:
     from sons.entrypoints.web.context import SonsWeb
@@ -24,9 +36,28 @@ ou la session du navigateur (avec l'en-tête `X-CSRF-Token` pour les écritures)
 
 Erreurs : toujours `{"error": {"code", "message", "findings": [...]}}` ; les codes des constats
 sont ceux de la ligne de commande.
+
+Listes : paginées (`page`, `per_page` ≤ 200 ; total dans le corps, en-têtes `Link` et
+`X-Total-Count`), filtrables, exportables en entier avec `format=csv` ou `format=xlsx`.
+Guide : docs/api.md.
 """
 
 _METHODS = ("get", "post", "put", "patch", "delete")
+
+# One router per idea; a new resource is added here. Documents before orders: both live under
+# /orders, and the more specific paths are matched first.
+ROUTERS = (
+    accounts.router,
+    referential.router,
+    clients.router,
+    solutions.router,
+    documents.router,
+    orders.router,
+    deposits.router,
+    requests.router,
+    evidence.router,
+    operator.router,
+)
 
 
 def create_api(sons: SonsWeb) -> FastAPI:
@@ -40,8 +71,9 @@ def create_api(sons: SonsWeb) -> FastAPI:
     )
     api.state.sons = sons
     register_errors(api)
-    api.include_router(accounts.router)
-    api.include_router(referential.router)
+    register_service_errors(api)
+    for router in ROUTERS:
+        api.include_router(router)
 
     @api.get("/docs", include_in_schema=False, response_class=HTMLResponse)
     def docs(request: Request) -> HTMLResponse:
@@ -85,6 +117,9 @@ def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
 def _schema_name(body: dict[str, Any] | None) -> str | None:
     if not body:
         return None
-    schema = body.get("content", {}).get("application/json", {}).get("schema", {})
+    content = body.get("content", {})
+    if "multipart/form-data" in content:
+        return "multipart/form-data (fichiers et champs)"
+    schema = content.get("application/json", {}).get("schema", {})
     ref = schema.get("$ref", "")
     return ref.rsplit("/", 1)[-1] if ref else "JSON"

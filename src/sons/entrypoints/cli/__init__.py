@@ -10,11 +10,13 @@ from sons.entrypoints.cli import (
     deposit,
     document,
     eligibility,
+    enrolment,
     evidence,
     journal,
     operator,
     order,
     referential,
+    registry,
     request,
     schema,
     serve,
@@ -36,6 +38,11 @@ app.add_typer(deposit.app, name="deposit")
 app.add_typer(request.app, name="request")
 app.add_typer(schema.app, name="schema")
 app.add_typer(operator.app, name="operator")
+# Registries, enrolment and cross-vendor controls (issue 6) hang under existing groups.
+operator.app.add_typer(registry.app, name="registry")
+operator.app.add_typer(enrolment.operator_app, name="enrolment")
+operator.app.command("cross-check")(registry.cross_check_command)
+vendor.app.command("enrol")(enrolment.enrol_command)
 app.add_typer(user.app, name="user")
 app.add_typer(client.app, name="client")
 app.add_typer(eligibility.app, name="eligibility")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
 from rich.rule import Rule
 from rich.table import Table
 
-from sons.entrypoints.cli.deposit import print_deposits_tour
 from sons.entrypoints.cli.order import print_check_summary, print_order_findings
 from sons.entrypoints.cli.output import console, fail
 from sons.entrypoints.cli.referential import (
@@ -14,14 +19,43 @@ from sons.entrypoints.cli.referential import (
     print_explanation,
 )
 from sons.referential.loader import ReferentialError
-from sons.services.demo import DEMO_OUTPUT, DemoReport, OrdersTour, ReferentialTour, run_demo
 from sons.store.errors import StoreError
 from sons.store.imports import ImportKind
 
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
-def demo() -> None:
+    from sons.services.demo import DemoReport, OrdersTour, ReferentialTour
+    from sons.services.demo_accounts import DemoAccount
+    from sons.services.demo_controls import ControlsTour
+
+# The walk's modules (every service, the PDF and analytics engines) are imported when the demo
+# runs, not when `sons` starts: every other command would pay for them.
+
+
+def demo(
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Puis servir l'application web sur la base de la démonstration, avec un compte "
+            "par rôle (identifiants affichés), jusqu'à Ctrl+C.",
+        ),
+    ] = False,
+    host: Annotated[str, typer.Option("--host", help="Adresse d'écoute (avec --serve).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[
+        int, typer.Option("--port", help="Port d'écoute (avec --serve).", min=1, max=65535)
+    ] = 8000,
+) -> None:
     """Démonstration guidée : le référentiel, un scénario expliqué, un règlement annoté, puis
     les bons de commande d'un éditeur importés et contrôlés dans une base neuve."""
+    if serve:
+        # Said before the walk (a minute) rather than after it.
+        _check_free(host, port)
+    from sons.services.demo import DEMO_OUTPUT, run_demo
+
     try:
         report = run_demo(DEMO_OUTPUT)
     except (ReferentialError, StoreError, ValueError) as exc:
@@ -29,9 +63,83 @@ def demo() -> None:
     except OSError as exc:
         fail(f"impossible d'écrire dans {DEMO_OUTPUT} : {exc.strerror or exc}.")
     render(report)
+    if serve:
+        serve_demo(report.orders.database, host, port)
+
+
+def _check_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            fail(
+                f"impossible d'écouter sur {host}:{port} ({exc.strerror or exc}) : choisissez un "
+                "autre port avec --port."
+            )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def serve_demo(
+    database: Path, host: str, port: int, *, hasher: PasswordHasher | None = None
+) -> None:
+    """Serve the demo's database with an account per role, until Ctrl+C (`hasher`: tests
+    pass a cheap one)."""
+    # Imported here: the walk alone does not pay for loading the web stack.
+    import uvicorn
+
+    from sons.entrypoints.web.app import create_app
+    from sons.entrypoints.web.settings import WebSettings
+    from sons.services.accounts import AccountError
+    from sons.services.demo_accounts import create_demo_accounts
+
+    try:
+        settings = WebSettings(
+            database_url=f"sqlite:///{database.resolve()}", password_hasher=hasher
+        )
+        app = create_app(settings)
+        logins = create_demo_accounts(app.state.sons.accounts)
+    except (AccountError, StoreError) as exc:
+        fail(str(exc))
+    url = f"http://{host}:{port}/"
+    console.print(Rule("12. L'application web"))
+    print_demo_logins(logins)
+    if not _is_loopback(host):
+        console.print(
+            f"[bold red]Attention[/] : {host} n'est pas une adresse locale ; ces comptes de "
+            "démonstration sont joignables depuis le réseau."
+        )
+    console.print(
+        f"La démonstration est servie sur [bold]{url}[/] (base {database}). "
+        "Connectez-vous avec l'un des comptes ci-dessus ; Ctrl+C pour arrêter.",
+        soft_wrap=True,
+    )
+    # As `sons serve`: uvicorn says when it listens, and logs each request.
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def print_demo_logins(logins: list[DemoAccount]) -> None:
+    # Lines rather than a table: a narrow terminal must not cut a password being copied.
+    console.print("Comptes de démonstration (mots de passe tirés au hasard à chaque lancement) :")
+    for account in logins:
+        console.print(
+            f"  • {account.role_label} — {account.organisation}\n"
+            f"    identifiant : [bold]{account.email}[/]   "
+            f"mot de passe : [bold]{account.password}[/]",
+            soft_wrap=True,
+        )
 
 
 def render(report: DemoReport) -> None:
+    from sons.entrypoints.cli.deposit import print_deposits_tour
+    from sons.entrypoints.cli.evidence import print_evidence_tour
+    from sons.entrypoints.cli.operator import print_operator_tour
+
     console.print("[bold]Bienvenue dans sons[/] — le financement Ségur SONS, expliqué.")
     console.print(
         "Cette démonstration parcourt le référentiel : les règles de chaque dispositif, "
@@ -42,8 +150,36 @@ def render(report: DemoReport) -> None:
     _render_orders(report.orders)
     console.print(Rule("8. Les dépôts : l'avance, le solde, et un fichier cassé"))
     print_deposits_tour(report.deposits)
+    console.print(Rule("9. Les preuves du solde : journal des envois, état des bons, documents"))
+    print_evidence_tour(report.evidence)
+    if report.operator is not None:
+        console.print(Rule("10. L'opérateur de paiement : réception, instruction, paiements"))
+        print_operator_tour(report.operator)
+    if report.controls is not None:
+        console.print(Rule("11. Les contrôles a posteriori sur les statistiques d'usage"))
+        _render_controls(report.controls)
     console.print(Rule())
     console.print(f"Fichiers produits dans [bold]{report.output_dir}/[/].")
+
+
+def _render_controls(tour: ControlsTour) -> None:
+    """The controls on the operator's paid balances: verdict counts and where the reports are."""
+    from sons.analytics.controls import VERDICT_LABELS, Verdict
+
+    report = tour.report
+    console.print(
+        "Des statistiques mensuelles sont générées pour les sites des soldes payés (un site "
+        "sous le seuil, un flux sans statistiques), puis contrôlées sur les soldes payés de la "
+        f"base de l'opérateur. Commande : [cyan]sons operator controls --stats {tour.statistics} "
+        "--establishments FINESS.csv --out DOSSIER[/] (base : SONS_DATABASE_URL)",
+        soft_wrap=True,
+    )
+    counts = " ; ".join(f"{VERDICT_LABELS[v]} : {report.totals.get(v, 0)}" for v in Verdict)
+    console.print(
+        f"{report.balances_read} solde(s) payé(s), {report.controls} contrôle(s) — {counts}."
+    )
+    for path in report.files:
+        console.print(f"  • {path}")
 
 
 def _render_referential(tour: ReferentialTour) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from sons.documents.layout import DocumentError, write_pdf
+from sons.documents.context import DocumentError
 from sons.entrypoints.cli.output import console, fail
 from sons.entrypoints.cli.workspace import VendorOption, store, vendor
 from sons.referential.loader import ReferentialError
@@ -63,6 +63,8 @@ def _produce(
                 clock=lambda: created,
                 logo=logo,
             )
+            from sons.documents.layout import write_pdf
+
             write_pdf(out, data)
         except (StoreError, ReferentialError, DocumentError, OSError) as exc:
             fail(str(exc))

@@ -4,7 +4,7 @@ MOM and VA — and where each order stands (« prêt pour le solde » or what is
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -42,6 +42,9 @@ from sons.services.evidence import (
     upload_va,
 )
 from sons.store.errors import StoreError
+
+if TYPE_CHECKING:
+    from sons.services.demo_evidence import EvidenceTour
 
 app = typer.Typer(
     help="Les preuves du solde : journal des envois, scénario installé, MOM, VA, état des bons."
@@ -341,6 +344,9 @@ def _print_status(report: ReadinessReport, *, detailed: bool) -> None:
             for item in site.conditions:
                 counts = item.status.counts
                 threshold = "non renseigné" if counts.threshold is None else str(counts.threshold)
+                achieved = (
+                    "non comptables" if counts.uncountable else f"{counts.achieved} / {threshold}"
+                )
                 piece = item.status.evidence.value + (
                     " présente" if item.status.evidence_present else " manquante"
                 )
@@ -348,7 +354,7 @@ def _print_status(report: ReadinessReport, *, detailed: bool) -> None:
                     site.finess_et or "sans FINESS",
                     scenario,
                     flow_name(counts.flow, counts.route),
-                    f"{counts.achieved} / {threshold}",
+                    achieved,
                     piece,
                     f"[{_VERDICT_STYLE[item.verdict.ready]}]{readiness_text(item.verdict)}[/]",
                 )
@@ -366,5 +372,38 @@ def _print_status(report: ReadinessReport, *, detailed: bool) -> None:
         console.print(
             "[dim]« commandé » : aucun scénario installé déclaré, le scénario commandé est "
             "évalué (sons evidence install pour déclarer le scénario installé).[/]",
+            soft_wrap=True,
+        )
+
+
+# --- the demo's part --------------------------------------------------------------------------
+
+
+def print_evidence_tour(tour: EvidenceTour) -> None:
+    """`sons demo`'s evidence part, for people: the log imported, where the orders stand, the
+    documents written."""
+    console.print(
+        "Le logiciel de l'éditeur journalise chaque envoi ; sons lit ce journal et compte, par "
+        "bon et par site, les envois qui remplissent chaque condition de versement du solde "
+        f"(accusés ok, depuis la signature du bon). Commande : [cyan]sons evidence import "
+        f"{tour.log}[/]\n  {tour.imported.message()}",
+        soft_wrap=True,
+    )
+    for number, role in tour.orders:
+        console.print(f"  • [bold]{number}[/] — {role}", soft_wrap=True)
+    console.print(
+        f"{len(tour.moms)} MOM enregistrée(s) ([cyan]sons evidence mom record NUMÉRO --site "
+        "FINESS --flows dmp/direct,mss_pro/direct,mss_patient/direct[/]). État au "
+        f"{tour.day:%d/%m/%Y} : [cyan]sons evidence status "
+        + " ".join(f"--order {number}" for number, _ in tour.orders)
+        + "[/]",
+        soft_wrap=True,
+    )
+    _print_status(tour.readiness, detailed=True)
+    console.print("Documents PDF écrits :")
+    for document in tour.documents:
+        console.print(
+            f"  • {document.label} du bon {document.number} : {document.path} ([cyan]sons "
+            f"document {document.kind.value} {document.number} --out FICHIER.pdf[/])",
             soft_wrap=True,
         )

@@ -1,4 +1,5 @@
-"""`sons order …`: a vendor's purchase orders — import, list, show, check, rebase."""
+"""`sons order …`: a vendor's purchase orders — import, list, show, check, rebase, and `install`
+(the installed scenario of a site: the very command `sons evidence install`, under its order)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from rich.table import Table
 from sons.domain.checks import RULES_BY_CODE
 from sons.domain.money import format_euros
 from sons.domain.orders import FUNDED_DIMENSION_LABELS, NOT_FUNDED_LABELS, ClientKind
+from sons.entrypoints.cli.evidence import install_command
 from sons.entrypoints.cli.output import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -48,6 +50,8 @@ from sons.services.orders import (
 from sons.store.errors import StoreError
 
 app = typer.Typer(help="Les bons de commande d'un éditeur : import, liste, contrôle, rebase.")
+# An alias, not a copy: the installed scenario belongs to an order site as much as to its evidence.
+app.command("install")(install_command)
 
 _CLIENT_KINDS = {ClientKind.LEGAL_ENTITY: "entité juridique", ClientKind.PROFESSIONAL: "RPPS"}
 

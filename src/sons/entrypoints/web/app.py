@@ -20,7 +20,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 
 from sons.entrypoints.api import create_api
-from sons.entrypoints.web import account, dashboard, login, referential
+from sons.entrypoints.web import (
+    account,
+    clients,
+    dashboard,
+    deposits,
+    evidence,
+    funding_requests,
+    login,
+    operator,
+    orders,
+    orders_list,
+    questionnaire,
+    referential,
+    solutions,
+)
 from sons.entrypoints.web.context import STATIC_DIR, SonsWeb
 from sons.entrypoints.web.security import (
     BodyLimitMiddleware,
@@ -42,7 +56,22 @@ log = logging.getLogger("sons.web")
 
 
 # One router per idea; a new page module is added here.
-PAGE_ROUTERS = (login.router, dashboard.router, referential.router, account.router)
+PAGE_ROUTERS = (
+    login.router,
+    dashboard.router,
+    orders_list.router,
+    referential.router,
+    account.router,
+    deposits.router,
+    funding_requests.router,
+    evidence.router,
+    operator.router,
+    # After the order list: /commandes/{numero} would otherwise shadow its sub-paths.
+    clients.router,
+    solutions.router,
+    orders.router,
+    questionnaire.router,
+)
 
 
 def pages_router() -> APIRouter:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import secrets
 from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
@@ -11,6 +13,12 @@ from sons.services.accounts import Clock, LoginPolicy
 from sons.store.unit_of_work import system_clock
 
 MEBIBYTE = 1024 * 1024
+SECRET_KEY_VARIABLE = "SONS_SECRET_KEY"
+
+
+def secret_key_from_environment() -> str:
+    """`SONS_SECRET_KEY`, else a random key for this process (signed links then end with it)."""
+    return os.environ.get(SECRET_KEY_VARIABLE, "").strip() or secrets.token_urlsafe(32)
 
 
 @dataclass(frozen=True)
@@ -29,3 +37,5 @@ class WebSettings:
     password_hasher: PasswordHasher | None = None
     # The calendar day of the users (France): « today » for the referential and deadlines.
     time_zone: str = "Europe/Paris"
+    # Signs the client questionnaire links (itsdangerous); set it so links survive a restart.
+    secret_key: str = field(default_factory=secret_key_from_environment, repr=False)

@@ -70,8 +70,10 @@ class Upload:
         return self.data.decode("utf-8-sig")
 
 
-def sniff(head: bytes) -> UploadKind | str:
-    """The kind of a content from its first bytes; a French description when it is none of ours."""
+def sniff(head: bytes, *, latin1: bool = False) -> UploadKind | str:
+    """The kind of a content from its first bytes; a French description when it is none of ours.
+
+    `latin1`: a text may also be ISO-8859-1 (the public FINESS extract is), read as such."""
     if head.startswith(b"%PDF-"):
         return UploadKind.PDF
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
@@ -85,9 +87,12 @@ def sniff(head: bytes) -> UploadKind | str:
         text = head.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         # A multi-byte character cut by the sniffing window is not an encoding error.
-        if exc.start < len(head) - 3:
+        if latin1:
+            text = head.decode("latin-1")
+        elif exc.start < len(head) - 3:
             return "un fichier qui n'est pas du texte UTF-8"
-        text = head[: exc.start].decode("utf-8-sig")
+        else:
+            text = head[: exc.start].decode("utf-8-sig")
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         return UploadKind.JSON
@@ -97,9 +102,15 @@ def sniff(head: bytes) -> UploadKind | str:
 
 
 async def read_upload(
-    upload: ReadableUpload, *, limit: int, accept: frozenset[UploadKind] | set[UploadKind]
+    upload: ReadableUpload,
+    *,
+    limit: int,
+    accept: frozenset[UploadKind] | set[UploadKind],
+    latin1: bool = False,
 ) -> Upload:
-    """The file's content, if within `limit` bytes and of an accepted kind; else `UploadRefused`."""
+    """The file's content, if within `limit` bytes and of an accepted kind; else `UploadRefused`.
+
+    `latin1`: a text may be ISO-8859-1 instead of UTF-8 (the reader then detects which)."""
     name = (upload.filename or "fichier").replace("\\", "/").rsplit("/", 1)[-1][:200]
     data = await upload.read(limit + 1)
     if len(data) > limit:
@@ -110,7 +121,7 @@ async def read_upload(
         )
     if not data:
         raise UploadRefused("UPLOAD_EMPTY", f"Le fichier « {name} » est vide.", 422)
-    found = sniff(data[:_SNIFF_BYTES])
+    found = sniff(data[:_SNIFF_BYTES], latin1=latin1)
     if not isinstance(found, UploadKind) or found not in accept:
         wanted = " ou ".join(KIND_LABELS[k] for k in sorted(accept))
         described = KIND_LABELS[found] if isinstance(found, UploadKind) else found
@@ -119,7 +130,7 @@ async def read_upload(
             f"Le fichier « {name} » est {described}, d'après son contenu ; attendu : {wanted}.",
             415,
         )
-    if found in (UploadKind.JSON, UploadKind.TEXT):
+    if found in (UploadKind.JSON, UploadKind.TEXT) and not latin1:
         try:
             data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:

@@ -1,0 +1,157 @@
+"""The order list: filters, count and pages in SQL, scoped to the tenant (both backends)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from integration.conftest import OTHER_VENDOR, Seeded, TickingClock
+from sons.domain.orders import ClientKind, LegalEntity, LegalStatus, Professional, PurchaseOrder
+from sons.services import order_list
+from sons.services.order_list import MAX_PER_PAGE, OrderFilters, order_page
+from sons.store.unit_of_work import UnitOfWork
+
+
+@pytest.fixture
+def stored(
+    engine: Engine, seeded: Seeded, clock: TickingClock, make_order: Callable[..., PurchaseOrder]
+) -> Seeded:
+    """Seven orders of the vendor (two clients in the directory, one RPPS), one of the other."""
+    orders = [
+        make_order(f"BC-2024-{n:03d}", signed_on=dt.date(2024, n, 10), client_id=client)
+        for n, client in ((1, "750712184"), (2, "750712184"), (3, "130786049"), (4, "130786049"))
+    ]
+    orders += [
+        make_order(f"AV-{n}", dispositif="DMP-Va1", signed_on=dt.date(2023, 6, n)) for n in (1, 2)
+    ]
+    orders.append(
+        make_order("RPPS-1", client_kind=ClientKind.PROFESSIONAL, client_id="10003456789")
+    )
+    with UnitOfWork(engine, "amorçage", clock) as uow:
+        uow.directory.upsert_legal_entities(
+            [
+                LegalEntity("750712184", "CENTRE HOSPITALIER DE SAINT-DENIS", LegalStatus.PUBLIC),
+                LegalEntity("130786049", "Clinique 100% Soins_Plus", LegalStatus.PRIVATE),
+            ]
+        )
+        uow.directory.upsert_professionals([Professional("10003456789", "Dr Jeanne Durand")])
+        uow.orders.add_many(seeded.vendor_id, orders)
+        other = make_order("BC-2024-001", vendor_siret=OTHER_VENDOR.siret)
+        uow.orders.add(seeded.other_vendor_id, other)
+        uow.orders.set_status(seeded.vendor_id, "AV-2", "validated", expected_version=1)
+    return seeded
+
+
+def numbers(engine: Engine, vendor_id: int | None, **filters: object) -> list[str]:
+    page = order_page(engine, vendor_id, OrderFilters(**filters), per_page=MAX_PER_PAGE)  # type: ignore[arg-type]
+    assert page.total == len(page.items)
+    return [item.number for item in page.items]
+
+
+def test_vendor_sees_its_orders_with_client_names_and_labels(
+    engine: Engine, stored: Seeded
+) -> None:
+    page = order_page(engine, stored.vendor_id, OrderFilters())
+
+    assert page.total == 7
+    assert [i.number for i in page.items] == sorted(i.number for i in page.items)
+    by_number = {item.number: item for item in page.items}
+    first = by_number["BC-2024-001"]
+    assert first.client_name == "CENTRE HOSPITALIER DE SAINT-DENIS"
+    assert first.vendor_name == stored.vendor.name
+    assert (first.status, first.status_label) == ("draft", "Brouillon")
+    assert (first.prestation_ht_cents, first.prestation_ttc_cents) == (1_234_550, 1_481_460)
+    assert by_number["RPPS-1"].client_name == "Dr Jeanne Durand"
+    assert by_number["RPPS-1"].client_kind_label == "Professionnel (RPPS)"
+    # A status the labels do not know reads as stored, never as an invented wording.
+    assert by_number["AV-2"].status_label == "validated"
+
+
+def test_operator_view_spans_vendors_and_vendor_view_does_not(
+    engine: Engine, stored: Seeded
+) -> None:
+    everyone = order_page(engine, None, OrderFilters(number="BC-2024-001"))
+    assert sorted(i.vendor_id for i in everyone.items) == sorted(
+        [stored.vendor_id, stored.other_vendor_id]
+    )
+    assert numbers(engine, stored.other_vendor_id) == ["BC-2024-001"]
+    assert numbers(engine, 10_000) == []
+
+
+def test_filters_combine_in_sql(engine: Engine, stored: Seeded) -> None:
+    vendor = stored.vendor_id
+    assert numbers(engine, vendor, dispositif="DMP-Va1") == ["AV-1", "AV-2"]
+    assert numbers(engine, vendor, status="validated") == ["AV-2"]
+    assert numbers(engine, vendor, dispositif="DMP-Va1", status="draft") == ["AV-1"]
+    assert numbers(engine, vendor, number="BC-2024-00") == [f"BC-2024-00{n}" for n in range(1, 5)]
+    assert numbers(engine, vendor, client="1307") == ["BC-2024-003", "BC-2024-004"]
+    # Identifier prefixes, the last digit carried or not (SQLite searches them as a range).
+    assert numbers(engine, vendor, client="75071218") == [
+        "AV-1",
+        "AV-2",
+        "BC-2024-001",
+        "BC-2024-002",
+    ]
+    assert numbers(engine, vendor, client="130786049") == ["BC-2024-003", "BC-2024-004"]
+    assert numbers(engine, vendor, client="1000345") == ["RPPS-1"]
+    assert numbers(engine, vendor, client="999") == []
+    # Number prefixes are compared as typed, case included, on both databases.
+    assert numbers(engine, vendor, number="bc-") == []
+    # Names: case-insensitive piece; LIKE wildcards typed by the user are plain characters.
+    assert numbers(engine, vendor, client="saint-denis") == [
+        "AV-1",
+        "AV-2",
+        "BC-2024-001",
+        "BC-2024-002",
+    ]
+    assert numbers(engine, vendor, client="100%") == ["BC-2024-003", "BC-2024-004"]
+    assert numbers(engine, vendor, client="soins_plus") == ["BC-2024-003", "BC-2024-004"]
+    assert numbers(engine, vendor, client="100_") == []
+    assert numbers(engine, vendor, number="%") == []
+    assert numbers(engine, vendor, client="durand") == ["RPPS-1"]
+    assert numbers(
+        engine, vendor, signed_from=dt.date(2024, 2, 1), signed_to=dt.date(2024, 3, 10)
+    ) == ["BC-2024-002", "BC-2024-003"]
+    # Blank text filters are no filter at all.
+    assert len(numbers(engine, vendor, client="  ", number="")) == 7
+
+
+def test_pages_cut_the_list_and_bounds_are_kept(engine: Engine, stored: Seeded) -> None:
+    vendor = stored.vendor_id
+    pages = [order_page(engine, vendor, OrderFilters(), page=n, per_page=3) for n in (1, 2, 3)]
+    assert [len(p.items) for p in pages] == [3, 3, 1]
+    assert {p.total for p in pages} == {7} and {p.pages for p in pages} == {3}
+    listed = [i.number for p in pages for i in p.items]
+    assert listed == numbers(engine, vendor)
+    assert (pages[1].first_index, pages[1].last_index) == (4, 6)
+    assert (pages[0].has_previous, pages[0].has_next, pages[2].has_next) == (False, True, False)
+
+    past_the_end = order_page(engine, vendor, OrderFilters(), page=9, per_page=3)
+    assert (past_the_end.items, past_the_end.total, past_the_end.first_index) == ([], 7, 0)
+    clamped = order_page(engine, vendor, OrderFilters(), page=-4, per_page=100_000)
+    assert (clamped.page, clamped.per_page, len(clamped.items)) == (1, MAX_PER_PAGE, 7)
+
+
+def test_filters_are_a_frozen_value() -> None:
+    filters = OrderFilters(dispositif="DMP-Va1")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        filters.dispositif = "X"  # type: ignore[misc]
+    assert OrderFilters().is_empty() and not filters.is_empty()
+
+
+def test_past_the_count_cap_the_total_is_a_lower_bound(
+    engine: Engine, stored: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(order_list, "COUNT_CAP", 3)
+    first = order_page(engine, stored.vendor_id, OrderFilters(), page=1, per_page=2)
+    assert (first.total, first.total_is_exact, first.pages) == (3, False, None)
+    assert first.has_next and [i.number for i in first.items] == ["AV-1", "AV-2"]
+    # Pages go on past the cap; the last one, not full, has no next.
+    last = order_page(engine, stored.vendor_id, OrderFilters(), page=4, per_page=2)
+    assert [i.number for i in last.items] == ["RPPS-1"] and not last.has_next
+    narrowed = order_page(engine, stored.vendor_id, OrderFilters(dispositif="DMP-Va1"))
+    assert (narrowed.total, narrowed.total_is_exact, narrowed.pages) == (2, True, 1)
