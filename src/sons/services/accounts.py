@@ -479,12 +479,13 @@ class Accounts:
         if not token or len(token) > 128:
             return None
         with self._read() as uow:
-            repo = self._repo(uow)
-            found = repo.session(digest(token))
-            if found is None or found.expires_at <= self._now():
-                return None
-            caller = self._caller(repo, found.user_id)
-        return None if caller is None else (caller, found.csrf_token)
+            found = self._repo(uow).session_caller(digest(token))
+        if found is None:
+            return None
+        web_session, user, organisation = found
+        if web_session.expires_at <= self._now() or not user.active:
+            return None
+        return Caller.of(user, organisation), web_session.csrf_token
 
     def log_out(self, token: str) -> None:
         with self._write("déconnexion") as uow:

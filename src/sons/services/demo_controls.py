@@ -36,6 +36,8 @@ DEMO_SOFTWARE = ("DEMO-REF-0001", "4.2")  # made up, like all demo data
 @dataclass(frozen=True)
 class ControlsTour:
     statistics: Path
+    directory: Path  # the establishments directory the controls read (the FINESS extract)
+    database: Path  # the operator's store whose paid balances are controlled
     balances: PaidBalances
     short_site: str | None  # sends too few documents
     silent_flow: tuple[str, str] | None  # (site, flow) with no statistics at all
@@ -119,4 +121,6 @@ def controls_tour(
         folder / "rapports",
         threads=1,
     )
-    return ControlsTour(statistics, balances, short_site, silent, report)
+    return ControlsTour(
+        statistics, finess_extract, operator_database, balances, short_site, silent, report
+    )

@@ -34,7 +34,12 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sons.domain.enrolment import FilerRole, PieceKind, PieceMedia
 from sons.domain.workflow import Audience, ReasonCode, Status, Transition
 from sons.store.journal import Journal, JournalAction
-from sons.store.requests import ConcurrentRequestEditError, sha256_of
+from sons.store.requests import (
+    clean_motive,
+    sha256_of,
+    swap_status,
+    transition_document,
+)
 from sons.store.tables import HASH_LENGTH, Base, Timestamps
 
 ENROLMENT_REQUEST = "enrolment_request"
@@ -350,35 +355,16 @@ class EnrolmentRepository:
     ) -> StoredEnrolment:
         """Write a transition `fire` allowed, if the version still matches (compare-and-swap)."""
         now = self._clock()
-        version = current.version + 1
-        result = self._session.execute(
-            sa.update(EnrolmentRequestRow)
-            .where(
-                EnrolmentRequestRow.id == current.id,
-                EnrolmentRequestRow.version == current.version,
-            )
-            .values(status=transition.target.value, version=version, updated_at=now)
-            .execution_options(synchronize_session=False)
+        version = swap_status(
+            self._session, EnrolmentRequestRow, current.id, current.version, transition, now
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            found = self._session.scalar(
-                sa.select(EnrolmentRequestRow.version).where(EnrolmentRequestRow.id == current.id)
-            )
-            raise ConcurrentRequestEditError(current.id, current.version, found)
-        motive = motive.strip() if motive and motive.strip() else None
+        motive = clean_motive(motive)
         entry = self._journal.record(
             JournalAction.UPDATE,
             ENROLMENT_REQUEST,
             str(current.id),
             before={"status": current.status.value, "version": current.version},
-            after={
-                "status": transition.target.value,
-                "version": version,
-                "action": transition.action,
-                "audience": audience.value,
-                "motive": motive,
-                "reason": None if reason is None else reason.value,
-            },
+            after=transition_document(transition, version, audience, motive, reason),
             vendor_id=current.vendor_id,
         )
         self._session.add(

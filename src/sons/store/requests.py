@@ -141,6 +141,8 @@ class FundingRequestRow(Timestamps, Base):
         ),
         Index("ix_funding_requests_vendor_status", "vendor_id", "status", "kind"),
         Index("ix_funding_requests_vendor_ref", "vendor_id", "request_ref"),
+        # One Prestation per client and dispositif, across vendors (services/cross_vendor).
+        Index("ix_funding_requests_client", "client_kind", "client_id", "dispositif"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -438,6 +440,51 @@ def _transition(row: RequestTransitionRow) -> TransitionRecord:
 # --- repository -------------------------------------------------------------------------------
 
 
+def swap_status(
+    session: Session,
+    table: type[FundingRequestRow] | type[Any],
+    request_id: int,
+    expected_version: int,
+    transition: Transition,
+    now: dt.datetime,
+) -> int:
+    """Set a request's status if its version is still `expected_version` (compare-and-swap);
+    the new version, or `ConcurrentRequestEditError`. Funding and enrolment requests share it."""
+    version = expected_version + 1
+    result = session.execute(
+        sa.update(table)
+        .where(table.id == request_id, table.version == expected_version)
+        .values(status=transition.target.value, version=version, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        found = session.scalar(sa.select(table.version).where(table.id == request_id))
+        raise ConcurrentRequestEditError(request_id, expected_version, found)
+    return version
+
+
+def clean_motive(motive: str | None) -> str | None:
+    return motive.strip() if motive and motive.strip() else None
+
+
+def transition_document(
+    transition: Transition,
+    version: int,
+    audience: Audience,
+    motive: str | None,
+    reason: ReasonCode | None,
+) -> dict[str, Any]:
+    """What the journal keeps of a transition (the `after` side of its entry)."""
+    return {
+        "status": transition.target.value,
+        "version": version,
+        "action": transition.action,
+        "audience": audience.value,
+        "motive": motive,
+        "reason": None if reason is None else reason.value,
+    }
+
+
 class RequestRepository:
     """Deposits, funding requests and their transitions. Reads take `vendor_id=None` only for
     the operator, who sees every vendor; the services decide who may ask."""
@@ -727,34 +774,17 @@ class RequestRepository:
         """Write a transition `fire` allowed: the new status if the version still matches
         (compare-and-swap), its history row and its journal entry."""
         now = self._clock()
-        version = current.version + 1
-        result = self._session.execute(
-            sa.update(FundingRequestRow)
-            .where(
-                FundingRequestRow.id == current.id,
-                FundingRequestRow.version == current.version,
-            )
-            .values(status=transition.target.value, version=version, updated_at=now)
-            .execution_options(synchronize_session=False)
+        version = swap_status(
+            self._session, FundingRequestRow, current.id, current.version, transition, now
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            found = self._session.scalar(
-                sa.select(FundingRequestRow.version).where(FundingRequestRow.id == current.id)
-            )
-            raise ConcurrentRequestEditError(current.id, current.version, found)
-        motive = motive.strip() if motive and motive.strip() else None
+        motive = clean_motive(motive)
         entry = self._journal.record(
             JournalAction.UPDATE,
             FUNDING_REQUEST,
             str(current.id),
             before={"status": current.status.value, "version": current.version},
             after={
-                "status": transition.target.value,
-                "version": version,
-                "action": transition.action,
-                "audience": audience.value,
-                "motive": motive,
-                "reason": None if reason is None else reason.value,
+                **transition_document(transition, version, audience, motive, reason),
                 "file_name": file_name,
                 "file_sha256": file_sha256,
             },

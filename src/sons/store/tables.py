@@ -196,6 +196,7 @@ class PurchaseOrderRow(Timestamps, Base):
         ForeignKeyConstraint(["solution_id", "vendor_id"], ["solutions.id", "solutions.vendor_id"]),
         Index("ix_purchase_orders_vendor_dispositif_status", "vendor_id", "dispositif", "status"),
         Index("ix_purchase_orders_client", "client_kind", "client_id", "dispositif"),
+        Index("ix_purchase_orders_vendor_signed_on", "vendor_id", "signed_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

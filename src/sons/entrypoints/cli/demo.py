@@ -170,8 +170,9 @@ def _render_controls(tour: ControlsTour) -> None:
     console.print(
         "Des statistiques mensuelles sont générées pour les sites des soldes payés (un site "
         "sous le seuil, un flux sans statistiques), puis contrôlées sur les soldes payés de la "
-        f"base de l'opérateur. Commande : [cyan]sons operator controls --stats {tour.statistics} "
-        "--establishments FINESS.csv --out DOSSIER[/] (base : SONS_DATABASE_URL)",
+        f"base de l'opérateur. Commande : [cyan]SONS_DATABASE_URL=sqlite:///{tour.database} "
+        f"sons operator controls --stats {tour.statistics} --establishments {tour.directory} "
+        "--out DOSSIER[/]",
         soft_wrap=True,
     )
     counts = " ; ".join(f"{VERDICT_LABELS[v]} : {report.totals.get(v, 0)}" for v in Verdict)

@@ -1,4 +1,5 @@
-"""Web application: client questionnaire links and their answers (issue 7).
+"""Web application: client questionnaire links and their answers, indexes of the order list
+and of the cross-vendor lookups (issues 6 and 7).
 
 Revision ID: 0006_web
 Revises: 0005_registries
@@ -48,7 +49,16 @@ def upgrade() -> None:
     op.create_index(
         "ix_questionnaire_links_vendor_order", "questionnaire_links", ["vendor_id", "order_id"]
     )
+    # The order list filtered on signature dates, and intake's cross-vendor lookups by client.
+    op.create_index(
+        "ix_purchase_orders_vendor_signed_on", "purchase_orders", ["vendor_id", "signed_on"]
+    )
+    op.create_index(
+        "ix_funding_requests_client", "funding_requests", ["client_kind", "client_id", "dispositif"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_funding_requests_client", table_name="funding_requests")
+    op.drop_index("ix_purchase_orders_vendor_signed_on", table_name="purchase_orders")
     op.drop_table("questionnaire_links")
