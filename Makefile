@@ -27,7 +27,7 @@ types: setup
 
 test: lint types browser
 	$(BIN)/sons referential check
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto --durations=15
 
 # Debian's chromium for the browser tests (tests/web); does nothing when it is installed.
 browser:

@@ -1,5 +1,6 @@
-"""`sons deposit check` and `sons schema export` run as a user runs them: a subprocess, its
-exit code, its output. Every bad input of issue 4 gives a precise message and exit 2 or 1."""
+"""`sons deposit check` and `sons schema export` as a user runs them: the exit code, the output.
+Every bad input of issue 4 gives a precise message and exit 2 or 1. Two cases run as a real
+subprocess (`python -m sons`); the others in-process (`cli_in_process`), as strict."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from fpdf import FPDF
 
+from cli_in_process import Finished, run_in_process
 from sons.domain.identifiers import luhn_check_digit
 from sons.formats.deposit.schema import deposit_families, deposit_schema, render
 from sons.referential.loader import default_referential
@@ -24,7 +26,11 @@ pytestmark = pytest.mark.e2e
 DAY = "2022-11-16"
 
 
-def sons(*args: str) -> subprocess.CompletedProcess[str]:
+def sons(*args: str) -> Finished:
+    return run_in_process(*args)
+
+
+def sons_subprocess(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "250", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"}
     return subprocess.run(
         [sys.executable, "-m", "sons", *args], capture_output=True, text=True, env=env, timeout=120
@@ -121,7 +127,7 @@ def _listing(folder: Path) -> set[str]:
 def test_a_valid_file_and_its_zip_pass(tmp_path: Path) -> None:
     documents: dict[str, bytes] = {}
     args = _write(tmp_path, advance(tmp_path, documents), documents)
-    result = sons("deposit", "check", *args, "--date", DAY)
+    result = sons_subprocess("deposit", "check", *args, "--date", DAY)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Aucune erreur" in result.stdout and "RAD-RIS-Va1" in result.stdout
 
@@ -175,7 +181,7 @@ def test_unreadable_json_exits_2(tmp_path: Path, content: bytes, code: str, word
 def test_unreadable_json_in_the_terminal(tmp_path: Path) -> None:
     path = tmp_path / "depot.json"
     path.write_bytes(b'{\n  "version_format": "1.0",\n  "demandes": [')
-    result = sons("deposit", "check", str(path))
+    result = sons_subprocess("deposit", "check", str(path))
     assert result.returncode == 2
     assert "ligne 3" in result.stderr and "tronqué" in result.stderr
     assert "Traceback" not in result.stderr

@@ -1,4 +1,5 @@
-"""`sons referential …` run as a user runs it: a subprocess, its exit code, its output."""
+"""`sons referential …` as a user runs it: its exit code, its output. Two cases run as a real
+subprocess (`python -m sons`); the others in-process (`cli_in_process`), as fast and as strict."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from cli_in_process import Finished, run_in_process
 from sons.referential.loader import DATA_DIR, default_referential
 
 pytestmark = pytest.mark.e2e
@@ -34,7 +36,11 @@ RIS_NONE = {
 }
 
 
-def sons(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def sons(*args: str) -> Finished:
+    return run_in_process(*args)
+
+
+def sons_subprocess(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     # A wide terminal keeps Rich from cutting the words the assertions look for.
     env = {**os.environ, "COLUMNS": "250", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"}
     return subprocess.run(
@@ -49,11 +55,11 @@ def sons(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str
     )
 
 
-def json_of(result: subprocess.CompletedProcess[str]) -> Any:
+def json_of(result: Finished | subprocess.CompletedProcess[str]) -> Any:
     return json.loads(result.stdout)
 
 
-def bad_input(result: subprocess.CompletedProcess[str], *fragments: str) -> str:
+def bad_input(result: Finished | subprocess.CompletedProcess[str], *fragments: str) -> str:
     """Exit 2, no traceback, a French message holding every fragment."""
     output = result.stdout + result.stderr
     assert result.returncode == 2, output
@@ -74,7 +80,7 @@ def answers_file(tmp_path: Path, content: Any, name: str = "reponses.json") -> P
 
 
 def test_list_json_has_every_dispositif() -> None:
-    result = sons("referential", "list", "--json")
+    result = sons_subprocess("referential", "list", "--json")
     assert result.returncode == 0, result.stderr
     data = json_of(result)
     codes = [d["code"] for d in data["dispositifs"]]
@@ -209,7 +215,8 @@ def test_explain_a_missing_answer(tmp_path: Path) -> None:
 
 def test_malformed_answers_json(tmp_path: Path) -> None:
     path = answers_file(tmp_path, '{\n  "dmp_direct": tru\n}')
-    result = sons("referential", "explain", "RAD-RIS-Va1", "--answers", str(path))
+    # A subprocess: bad input must reach the shell as exit 2 and French, no traceback.
+    result = sons_subprocess("referential", "explain", "RAD-RIS-Va1", "--answers", str(path))
     bad_input(result, str(path), "ligne 2, colonne", "JSON illisible")
 
 

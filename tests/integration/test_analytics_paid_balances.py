@@ -17,7 +17,7 @@ from sons.services.evidence import install_scenario, record_mom
 from sons.services.intake import instructions
 from sons.services.requests import repository
 from sons.store.requests import NewDeposit, NewRequest
-from sons.store.unit_of_work import UnitOfWork
+from sons.store.unit_of_work import UnitOfWork, stepping_clock
 
 ACTOR = "asp:instructeur"
 INSTALLED_ON = dt.date(2023, 3, 10)  # the MOM of BC-A is recorded that day
@@ -94,10 +94,13 @@ def _seed(engine: Engine, clock: object) -> None:
     )  # fmt: skip
 
 
-def test_paid_balances_of_the_store_in_the_balances_format(engine: Engine) -> None:
-    from conftest import TickingClock  # the integration conftest's clock, from a 2023 day
+# The store is seeded on a 2023 day (orders, evidence and payments of the 2022 rules).
+SEED_DAY = dt.date(2023, 3, 10)
 
-    _seed(engine, TickingClock(dt.datetime(2023, 3, 10, 9, tzinfo=dt.UTC)))
+
+def test_paid_balances_of_the_store_in_the_balances_format(engine: Engine) -> None:
+
+    _seed(engine, stepping_clock(SEED_DAY, 9))
     found = paid_balances(engine, default_referential())
     assert [ref for ref, _ in found.left_out] == ["S-BC-X", "S-BC-Y"]
     assert "aucun site" in found.left_out[0][1]
@@ -121,9 +124,8 @@ def test_paid_balances_of_the_store_in_the_balances_format(engine: Engine) -> No
 
 
 def test_controls_run_on_the_store_balances(engine: Engine, tmp_path: Path) -> None:
-    from conftest import TickingClock
 
-    _seed(engine, TickingClock(dt.datetime(2023, 3, 10, 9, tzinfo=dt.UTC)))
+    _seed(engine, stepping_clock(SEED_DAY, 9))
     found = paid_balances(engine, default_referential())
     directory = tmp_path / "etablissements.csv"
     directory.write_text(
@@ -162,10 +164,9 @@ def test_the_command_reads_the_store_when_no_balances_file_is_given(
 
     from typer.testing import CliRunner
 
-    from conftest import TickingClock
     from sons.entrypoints.cli import app
 
-    _seed(engine, TickingClock(dt.datetime(2023, 3, 10, 9, tzinfo=dt.UTC)))
+    _seed(engine, stepping_clock(SEED_DAY, 9))
     directory = tmp_path / "etablissements.csv"
     directory.write_text(
         "finess_et;finess_ej\n750000028;750000010\n130000029;130000011\n", encoding="utf-8"
@@ -190,7 +191,6 @@ def test_the_command_reads_the_store_when_no_balances_file_is_given(
 
 
 def test_the_demo_controls_part_generates_statistics_with_shortfalls(tmp_path: Path) -> None:
-    from conftest import TickingClock
     from sons.services.demo_controls import CONTROLS_FOLDER, controls_tour
     from sons.store.database import open_store
 
@@ -198,7 +198,7 @@ def test_the_demo_controls_part_generates_statistics_with_shortfalls(tmp_path: P
     database = tmp_path / "operateur.sqlite3"
     engine = open_store(f"sqlite:///{database}")
     try:
-        _seed(engine, TickingClock(dt.datetime(2023, 3, 10, 9, tzinfo=dt.UTC)))
+        _seed(engine, stepping_clock(SEED_DAY, 9))
     finally:
         engine.dispose()
     directory = tmp_path / "etablissements.csv"

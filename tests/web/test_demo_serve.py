@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from sons.entrypoints.cli import app
 from sons.entrypoints.cli import demo as demo_command
+from sons.services import demo as demo_service
 from sons.services.accounts import Accounts, LoginFailed, Role
 from sons.services.demo_accounts import DEMO_ACCOUNT_SPECS, create_demo_accounts
 from sons.store.database import open_store
@@ -71,8 +72,9 @@ def test_demo_serve_prints_the_logins_and_the_url_then_serves(
 ) -> None:
     """The CLI wiring, in-process: the walk is stubbed (it has its own tests), uvicorn too."""
     served: dict[str, Any] = {}
+    # The command imports the walk when it runs (start-up stays light): patch it at its home.
     monkeypatch.setattr(
-        demo_command,
+        demo_service,
         "run_demo",
         lambda _output: SimpleNamespace(orders=SimpleNamespace(database=demo_db)),
     )
@@ -102,7 +104,7 @@ def test_demo_serve_prints_the_logins_and_the_url_then_serves(
 
 def test_demo_serve_refuses_a_busy_port_before_the_walk(monkeypatch: pytest.MonkeyPatch) -> None:
     walked: list[bool] = []
-    monkeypatch.setattr(demo_command, "run_demo", lambda _output: walked.append(True))
+    monkeypatch.setattr(demo_service, "run_demo", lambda _output: walked.append(True))
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
