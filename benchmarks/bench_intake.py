@@ -1,10 +1,12 @@
 """Benchmark of the operator's intake (issue 6, « Performance »): 1,000 deposit files of 100
 requests each taken in by `sons operator intake` into a fresh SQLite store.
 
-Generated at run time in a temporary folder: one specimen advance of RAD-RIS-Va1 (the
-generator of `sons.formats.deposit.specimen`, with its zip), then each file a copy with its
-own request identifiers (`F0001-D000001`, …), so that no request is a doublon of another. The
-same run measures, on the same files:
+Generated at run time in a temporary folder: N specimen advances of RAD-RIS-Va1 (the
+generator of `sons.formats.deposit.specimen`, each with its zip), each file with its own
+clients, sites, orders and request identifiers (`first=`), as deposits of distinct clients
+are: copies of one file would make every later request a second Prestation of the same
+clients, and the cross-vendor lookups read every earlier request. The same run measures, on
+the same files:
 
 - the baseline: the deposit checker alone (`check_deposit_file`, JSON and zip, no store), on
   one file in ten by default (`--baseline-every`), scaled to every file;
@@ -37,8 +39,10 @@ CODE = "RAD-RIS-Va1"
 FULL_RUN_LIMIT_SECONDS = 15 * 60
 
 
-def _generate(folder: Path, files: int, requests: int) -> tuple[list[Path], Path, str, dt.date]:
-    """The JSON files, their shared zip, the vendor's SIRET and the intake day."""
+def _generate(
+    folder: Path, files: int, requests: int
+) -> tuple[list[Path], list[Path], str, dt.date]:
+    """The JSON files, their zips, the vendor's SIRET and the intake day."""
     from sons.formats.deposit.model import DepositKind
     from sons.formats.deposit.specimen import specimen_deposit
     from sons.referential.loader import default_referential
@@ -49,27 +53,29 @@ def _generate(folder: Path, files: int, requests: int) -> tuple[list[Path], Path
     page.set_font("helvetica", size=12)
     page.cell(text="Pièce du banc d'essai")
     content = bytes(page.output())
-    specimen = specimen_deposit(
-        default_referential(), CODE, DepositKind.ADVANCE, requests, document=lambda _: content
-    )
-    archive = folder / "pieces.zip"
-    with zipfile.ZipFile(archive, "w") as target:
-        for name, content in specimen.documents.items():
-            target.writestr(name, content)
-    deposit = specimen.deposit
     paths = []
-    for number in range(1, files + 1):
-        copy = deposit.model_copy(
-            update={
-                "requests": [
-                    r.model_copy(update={"id": f"F{number:04d}-{r.id}"}) for r in deposit.requests
-                ]
-            }
+    archives = []
+    for number in range(files):
+        # Each file its own clients, as real deposits: a copy of one file would make every
+        # request after the first a second Prestation of the same clients.
+        specimen = specimen_deposit(
+            default_referential(),
+            CODE,
+            DepositKind.ADVANCE,
+            requests,
+            document=lambda _: content,
+            first=number * requests,
         )
-        path = folder / f"depot-{number:04d}.json"
-        path.write_bytes(orjson.dumps(copy.to_file()))
+        archive = folder / f"depot-{number + 1:04d}.zip"
+        with zipfile.ZipFile(archive, "w") as target:
+            for name, document in specimen.documents.items():
+                target.writestr(name, document)
+        deposit = specimen.deposit
+        path = folder / f"depot-{number + 1:04d}.json"
+        path.write_bytes(orjson.dumps(deposit.to_file()))
         paths.append(path)
-    return paths, archive, deposit.vendor.siret, deposit.created_at.date()
+        archives.append(archive)
+    return paths, archives, deposit.vendor.siret, deposit.created_at.date()
 
 
 def main(argv: list[str] | None = None) -> bool:
@@ -94,16 +100,17 @@ def main(argv: list[str] | None = None) -> bool:
     with tempfile.TemporaryDirectory(prefix="sons-bench-intake-") as name:
         folder = Path(name)
         started = time.perf_counter()
-        paths, archive, siret, today = _generate(folder, args.files, args.requests)
+        paths, archives, siret, today = _generate(folder, args.files, args.requests)
         generated = time.perf_counter() - started
         print(
             f"{len(paths)} fichiers de {args.requests} demandes générés en {generated:.1f} s "
-            f"(zip commun de {archive.stat().st_size / 1024:.0f} Kio)"
+            f"(un zip de {archives[0].stat().st_size / 1024:.0f} Kio chacun, clients distincts)"
         )
+        pairs = list(zip(paths, archives, strict=True))
 
-        sample = paths[:: max(1, args.baseline_every)]
+        sample = pairs[:: max(1, args.baseline_every)]
         started = time.perf_counter()
-        for path in sample:
+        for path, archive in sample:
             check_deposit_file(None, path, archive, today=today, referential=referential)
         # Per file, then scaled to every file: the checker costs the same on each copy.
         baseline = (time.perf_counter() - started) / len(sample) * len(paths)
@@ -119,7 +126,7 @@ def main(argv: list[str] | None = None) -> bool:
             )
             started = time.perf_counter()
             received = incomplete = 0
-            for path in paths:
+            for path, archive in pairs:
                 result = intake_deposit(
                     engine, path, archive, actor="banc", today=today, referential=referential
                 )

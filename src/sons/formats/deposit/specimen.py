@@ -115,8 +115,11 @@ def specimen_deposit(
     variants: int = 8,
     document: Callable[[str], bytes] | None = None,
     seed: int = 20240912,
+    first: int = 0,
 ) -> Specimen:
     """A valid deposit file of `count` requests; `document(name)` gives each file's bytes.
+    `first` is the serial of its first request: files made with `first` values `count` apart
+    share no client, site, order or request identifier (as deposits of distinct clients).
 
     With `document=None` the attachments are declared from placeholder bytes and not kept
     (a benchmark does not write the zip); otherwise `Specimen.documents` holds them.
@@ -144,7 +147,7 @@ def specimen_deposit(
         }
 
     requests = []
-    for index in range(count):
+    for index in range(first, first + count):
         signed = created_on - dt.timedelta(days=1 + rng.randrange(200))
         view = views.get(signed) or views.setdefault(
             signed, referential.at(dispositif.code, signed)
