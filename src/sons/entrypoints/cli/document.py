@@ -4,6 +4,7 @@ récapitulatif de solde), written atomically."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -76,49 +77,39 @@ def _produce(
     )
 
 
-@app.command("order")
-def order_command(
-    number: NumberArgument,
-    out: OutOption,
-    logo: LogoOption = None,
-    date: DateOption = None,
-    vendor_siret: VendorOption = None,
-) -> None:
-    """Le bon de commande (PDF)."""
-    _produce(DocumentKind.ORDER, number, out, logo, date, vendor_siret)
+# One command per document, the same options for each: only the kind and the help differ.
+COMMANDS = (
+    ("order", DocumentKind.ORDER, "Le bon de commande (PDF)."),
+    (
+        "mom",
+        DocumentKind.MOM,
+        "La MOM à signer par le fournisseur, avec les envois comptés et la période par flux.",
+    ),
+    (
+        "va",
+        DocumentKind.VA,
+        "La VA à faire signer par le client final (scénario installé, interfaces validées).",
+    ),
+    (
+        "balance-summary",
+        DocumentKind.BALANCE_SUMMARY,
+        "Le récapitulatif de solde : conditions, envois comptés, pièces, verdicts.",
+    ),
+)
 
 
-@app.command("mom")
-def mom_command(
-    number: NumberArgument,
-    out: OutOption,
-    logo: LogoOption = None,
-    date: DateOption = None,
-    vendor_siret: VendorOption = None,
-) -> None:
-    """La MOM à signer par le fournisseur, avec les envois comptés et la période par flux."""
-    _produce(DocumentKind.MOM, number, out, logo, date, vendor_siret)
+def _document_command(kind: DocumentKind) -> Callable[..., None]:
+    def command(
+        number: NumberArgument,
+        out: OutOption,
+        logo: LogoOption = None,
+        date: DateOption = None,
+        vendor_siret: VendorOption = None,
+    ) -> None:
+        _produce(kind, number, out, logo, date, vendor_siret)
+
+    return command
 
 
-@app.command("va")
-def va_command(
-    number: NumberArgument,
-    out: OutOption,
-    logo: LogoOption = None,
-    date: DateOption = None,
-    vendor_siret: VendorOption = None,
-) -> None:
-    """La VA à faire signer par le client final (scénario installé, interfaces validées)."""
-    _produce(DocumentKind.VA, number, out, logo, date, vendor_siret)
-
-
-@app.command("balance-summary")
-def balance_summary_command(
-    number: NumberArgument,
-    out: OutOption,
-    logo: LogoOption = None,
-    date: DateOption = None,
-    vendor_siret: VendorOption = None,
-) -> None:
-    """Le récapitulatif de solde : conditions, envois comptés, pièces, verdicts."""
-    _produce(DocumentKind.BALANCE_SUMMARY, number, out, logo, date, vendor_siret)
+for _name, _kind, _help in COMMANDS:
+    app.command(_name, help=_help)(_document_command(_kind))
