@@ -22,6 +22,8 @@ def test_the_demo_builds_checks_and_breaks_deposits(tmp_path: Path) -> None:
         report = check_deposit(built.json_path, built.zip_path, referential, day)
         assert not report.has_errors, report.findings
     assert len(tour.filed.filed) == 3 and len(tour.paid) == 3
+    # The balance is filed too, and left for the served demo's operator to instruct.
+    assert len(tour.balance_filed.filed) == 3 and not tour.balance_filed.skipped
     assert [r.order_number for r in balance.requests] == [r.order_number for r in advance.requests]
 
     codes = {f.code for f in tour.broken.findings if f.severity is Severity.ERROR}

@@ -155,3 +155,52 @@ def test_past_the_count_cap_the_total_is_a_lower_bound(
     assert [i.number for i in last.items] == ["RPPS-1"] and not last.has_next
     narrowed = order_page(engine, stored.vendor_id, OrderFilters(dispositif="DMP-Va1"))
     assert (narrowed.total, narrowed.total_is_exact, narrowed.pages) == (2, True, 1)
+
+
+def test_a_number_prefix_stops_at_the_next_prefix(
+    engine: Engine, stored: Seeded, clock: TickingClock, make_order: Callable[..., PurchaseOrder]
+) -> None:
+    """A prefix is a range on the vendor's numbers (SQLite): it ends where the prefix does,
+    digits or not, and a character past the ASCII range still bounds it."""
+    with UnitOfWork(engine, "amorçage", clock) as uow:
+        uow.orders.add_many(
+            stored.vendor_id,
+            [make_order(n) for n in ("AW-1", "AV", "AVé-1", "AU-9", "BC-2025-001")],
+        )
+    vendor = stored.vendor_id
+    assert numbers(engine, vendor, number="AV") == ["AV", "AV-1", "AV-2", "AVé-1"]
+    assert numbers(engine, vendor, number="AVé") == ["AVé-1"]
+    assert numbers(engine, vendor, number="BC-2024") == [f"BC-2024-00{n}" for n in range(1, 5)]
+    assert numbers(engine, vendor, number="BC-202") == [
+        *(f"BC-2024-00{n}" for n in range(1, 5)),
+        "BC-2025-001",
+    ]
+
+
+def test_a_count_is_asked_again_only_once_the_journal_has_moved(
+    engine: Engine,
+    stored: Seeded,
+    clock: TickingClock,
+    make_order: Callable[..., PurchaseOrder],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    counted: list[object] = []
+    real_count = order_list.count_orders
+
+    def counting(*args: object, **kwargs: object) -> int:
+        counted.append(args[1])
+        return real_count(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(order_list, "count_orders", counting)
+    vendor = stored.vendor_id
+    first = [order_page(engine, vendor, OrderFilters(), page=n, per_page=2) for n in (1, 2, 3)]
+    assert [p.total for p in first] == [7, 7, 7] and len(counted) == 1  # paging: one count
+    assert order_page(engine, vendor, OrderFilters(dispositif="DMP-Va1")).total == 2
+    assert len(counted) == 2  # other filters: their own count
+
+    with UnitOfWork(engine, "amorçage", clock) as uow:
+        uow.orders.add(vendor, make_order("BC-2024-099"))
+    assert order_page(engine, vendor, OrderFilters(), per_page=2).total == 8
+    assert len(counted) == 3
+    # Another tenant's list is counted on its own, never taken from this one.
+    assert order_page(engine, stored.other_vendor_id, OrderFilters()).total == 1

@@ -103,7 +103,7 @@ def test_the_promised_indexes_exist(engine: Engine) -> None:
         return [index["column_names"] for index in inspector.get_indexes(table)]
 
     assert ["vendor_id", "dispositif", "status"] in indexed("purchase_orders")
-    assert ["client_kind", "client_id", "dispositif"] in indexed("purchase_orders")
+    assert ["client_kind", "client_id", "vendor_id", "number"] in indexed("purchase_orders")
     assert ["finess_ej"] in indexed("order_sites")
 
 

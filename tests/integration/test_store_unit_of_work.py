@@ -136,3 +136,20 @@ def test_a_unit_of_work_is_used_once_and_signed(engine: Engine) -> None:
         pass
     with pytest.raises(StoreError, match="qu'une fois"), uow:
         pass
+
+
+def test_a_read_only_unit_of_work_cannot_write_on_postgresql(
+    engine: Engine, clock: TickingClock
+) -> None:
+    """PostgreSQL is told by the BEGIN itself (« BEGIN READ ONLY »): a write slipped into a
+    reader's unit of work fails in the database, and the next writer is unaffected."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no read-only transactions; its readers never write")
+    reading = UnitOfWork(engine, "lecture", clock, read_only=True)
+    with pytest.raises(sa.exc.InternalError, match="read-only transaction"), reading as uow:
+        uow.session.execute(sa.text("UPDATE vendors SET name = name"))
+    with UnitOfWork(engine, "écriture", clock) as uow:
+        uow.session.execute(sa.text("SELECT 1"))
+        assert (
+            uow.session.connection().exec_driver_sql("SHOW transaction_read_only").scalar() == "off"
+        )

@@ -93,6 +93,11 @@ def test_demo_serve_prints_the_logins_and_the_url_then_serves(
     assert f"http://127.0.0.1:{port}/" in output
     for spec in DEMO_ACCOUNT_SPECS:
         assert spec.email in output
+    # What each role can try, as this (empty) database holds it: nothing invented.
+    assert "Ce que chacun peut essayer :" in output
+    assert "0 bon(s) de commande" in output
+    assert "Le client : aucun bon de la démonstration à lui faire remplir." in output
+    assert "la file d'instruction est vide." in output
     engine = open_store(f"sqlite:///{demo_db}")
     try:
         with engine.connect() as connection:

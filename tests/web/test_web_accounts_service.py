@@ -252,3 +252,13 @@ def test_control_characters_are_refused_in_names(accounts: Accounts, people: Peo
         accounts.create_token(caller, "nul\x00octet")
     with pytest.raises(LoginFailed):
         accounts.log_in("1.1.1.1", "a\x00@b.fr", PASSWORD)
+
+
+def test_the_server_side_finds_a_user_as_a_caller_without_a_password(
+    accounts: Accounts, people: People
+) -> None:
+    caller = accounts.caller_of(people.vendor_admin.upper())
+    logged_in = accounts.log_in("127.0.0.1", people.vendor_admin, PASSWORD).caller
+    assert caller == logged_in
+    with pytest.raises(NotFound):
+        accounts.caller_of("personne@editeur-a.fr")

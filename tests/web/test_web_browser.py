@@ -7,6 +7,7 @@ Screenshots of the key pages are left in test-artifacts/ for people to look at.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -43,8 +44,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def base_url(app: FastAPI, people: People) -> Iterator[str]:
+@contextlib.contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """`app` served by uvicorn in a thread on a free loopback port; yields its base URL."""
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
@@ -55,9 +57,17 @@ def base_url(app: FastAPI, people: People) -> Iterator[str]:
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn n'a pas démarré"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def base_url(app: FastAPI, people: People) -> Iterator[str]:
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -75,17 +85,27 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+@contextlib.contextmanager
+def checked_page(browser: Any) -> Iterator[Any]:
+    """A page in a context of its own (no cookie shared with any other), which fails the test
+    on a script error."""
     context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
     # A script error or a content-security-policy refusal shows in the console.
     assert problems == []
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    with checked_page(browser) as opened:
+        yield opened
 
 
 def shoot(page: Any, name: str) -> None:

@@ -7,14 +7,18 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from typer.testing import CliRunner
-from web_fixtures import PASSWORD, VENDOR_SIRET
+from web_fixtures import CSRF_INPUT, PASSWORD, VENDOR_SIRET
 
 from sons.entrypoints.cli import app
+from sons.entrypoints.cli.serve import APP_FACTORY
+from sons.entrypoints.web.settings import SECRET_KEY_VARIABLE
 from sons.services.accounts import Accounts, LoginFailed
 from sons.store.database import open_store
 
@@ -89,32 +93,99 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.mark.e2e
-def test_serve_migrates_and_answers(tmp_path: Path) -> None:
+@contextmanager
+def _served(url: str, *options: str) -> Iterator[tuple[str, list[str]]]:
+    """`sons serve` in a subprocess on a free port, until the block ends; then its output."""
     port = _free_port()
-    env = {**os.environ, "SONS_DATABASE_URL": f"sqlite:///{tmp_path}/serve.sqlite3"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "sons", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
+        [
+            sys.executable,
+            "-m",
+            "sons",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            *options,
+        ],
+        env={**os.environ, "SONS_DATABASE_URL": url},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    output: list[str] = []
+    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/connexion", timeout=2)
+                httpx.get(f"{base}/connexion", timeout=2)
                 break
             except httpx.TransportError:
                 assert server.poll() is None, server.communicate()[0]
                 assert time.monotonic() < deadline, "le serveur n'a pas démarré en 30 s"
                 time.sleep(0.2)
-        assert response.status_code == 200
-        assert "Connexion" in response.text
-        api = httpx.get(f"http://127.0.0.1:{port}/api/v1/me", timeout=2)
-        assert api.status_code == 401
+        yield base, output
     finally:
         server.terminate()
-        output = server.communicate(timeout=10)[0]
-    assert f"http://127.0.0.1:{port}/" in output
+        output.append(server.communicate(timeout=20)[0])
+
+
+@pytest.mark.e2e
+def test_serve_migrates_and_answers(tmp_path: Path) -> None:
+    with _served(f"sqlite:///{tmp_path}/serve.sqlite3") as (base, output):
+        response = httpx.get(f"{base}/connexion", timeout=2)
+        assert response.status_code == 200
+        assert "Connexion" in response.text
+        api = httpx.get(f"{base}/api/v1/me", timeout=2)
+        assert api.status_code == 401
+    assert f"{base}/" in output[0] and "1 processus" in output[0]
+
+
+@pytest.mark.e2e
+def test_serve_with_two_workers_shares_sessions_and_forms(database: str) -> None:
+    """Sessions and CSRF tokens live in the database: whichever worker answers, a logged-in
+    user stays logged in and their forms pass."""
+    code, out = create("--org", "operateur", "--role", "operator_admin", "--email", "a@op.fr")
+    assert code == 0, out
+    with _served(database, "--workers", "2") as (base, output):
+        with httpx.Client(base_url=base, timeout=10) as first:
+            csrf = CSRF_INPUT.search(first.get("/connexion").text)
+            assert csrf is not None
+            data = {"email": "a@op.fr", "password": PASSWORD, "csrf_token": csrf.group(1)}
+            assert first.post("/connexion", data=data).status_code in (200, 303)
+            cookies = dict(first.cookies)
+        for _ in range(8):  # a new connection each time: any worker may take it
+            with httpx.Client(base_url=base, timeout=10, cookies=cookies) as client:
+                page = client.get("/compte")
+                assert page.status_code == 200 and "a@op.fr" in page.text
+                token = CSRF_INPUT.search(page.text)
+                assert token is not None
+        with httpx.Client(base_url=base, timeout=10, cookies=cookies) as client:
+            created = client.post(
+                "/compte/jetons", data={"nom": "script", "csrf_token": token.group(1)}
+            )
+            assert created.status_code == 201, created.text[:300]
+    assert "2 processus" in output[0]
+
+
+def test_serve_with_workers_gives_them_one_secret_key(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Client links are signed by one worker and opened by another: without SONS_SECRET_KEY,
+    one key is drawn for all of them; a key that is set is kept."""
+    import uvicorn
+
+    runs: list[tuple[object, dict[str, object]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda target, **options: runs.append((target, options)))
+    monkeypatch.delenv(SECRET_KEY_VARIABLE, raising=False)
+    result = CliRunner().invoke(app, ["serve", "--workers", "3"])
+    assert result.exit_code == 0, result.output
+    target, options = runs[-1]
+    assert target == APP_FACTORY and options["factory"] is True and options["workers"] == 3
+    drawn = os.environ[SECRET_KEY_VARIABLE]
+    assert len(drawn) >= 32
+    monkeypatch.setenv(SECRET_KEY_VARIABLE, "une clé choisie par l'exploitant")
+    assert CliRunner().invoke(app, ["serve", "--workers", "2"]).exit_code == 0
+    assert os.environ[SECRET_KEY_VARIABLE] == "une clé choisie par l'exploitant"

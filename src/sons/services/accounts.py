@@ -539,6 +539,18 @@ class Accounts:
                 self._repo(uow).touch_token(token.id, now)
         return caller
 
+    def caller_of(self, email: str) -> Caller:
+        """The active user `email` as a caller, without their password: for code that acts on
+        the server side for a user it created (the demo prepares a client's link as its
+        vendor's administrator), never for anything a request asks."""
+        with self._read() as uow:
+            repo = self._repo(uow)
+            user = repo.user_by_email(normalise_email(email))
+            caller = None if user is None else self._caller(repo, user.id)
+        if caller is None:
+            raise NotFound(f"Aucun compte actif pour l'adresse {email}.")
+        return caller
+
     def me(self, caller: Caller) -> UserView:
         return self.user(caller, caller.user_id)
 

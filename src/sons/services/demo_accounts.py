@@ -21,6 +21,8 @@ DEMO_ACCOUNTS_ACTOR = "demo"
 OTHER_VENDOR_NAME = "Autre Éditeur Démo"
 OTHER_VENDOR_SIRET = siret_number(27_182_818)
 OPERATOR_NAME = "Opérateur du financement (démo)"
+# The demo vendor's administrator: `sons demo --serve` prepares the client's link in their name.
+VENDOR_ADMIN_EMAIL = "admin@editeur-demo.fr"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +49,7 @@ class DemoAccount:
 
 DEMO_ACCOUNT_SPECS: tuple[DemoAccountSpec, ...] = (
     DemoAccountSpec(
-        "admin@editeur-demo.fr", "Alice Admin", Role.VENDOR_ADMIN, VENDOR_SIRET, VENDOR_NAME
+        VENDOR_ADMIN_EMAIL, "Alice Admin", Role.VENDOR_ADMIN, VENDOR_SIRET, VENDOR_NAME
     ),
     DemoAccountSpec(
         "adv@editeur-demo.fr", "Bruno Commandes", Role.VENDOR_USER, VENDOR_SIRET, VENDOR_NAME

@@ -1,6 +1,7 @@
 """The deposits part of `sons demo`: from the demo vendor's orders, an advance file built,
-checked, filed and paid; later its balance built and checked; and a deliberately broken copy
-of the balance checked, to show the report.
+checked, filed and paid; later its balance built, checked and filed — left « Déposée », so that
+the operator served by `sons demo --serve` has requests to instruct; and a deliberately broken
+copy of the balance checked, to show the report.
 
 A few orders only (three that pass the order checks, one that does not, left out by
 `--only-valid`), so that the walk stays within seconds: each order is a PDF to render.
@@ -47,6 +48,7 @@ class DepositsTour:
     filed: FiledOutcome
     paid: tuple[str, ...]  # request identifiers the operator paid
     balance: BuildOutcome
+    balance_filed: FiledOutcome  # waiting for the operator's instruction
     broken_json: Path
     broken_zip: Path
     broken: DepositReport
@@ -134,7 +136,7 @@ def deposits_tour(
     actor: str,
     referential: Referential | None = None,
 ) -> DepositsTour:
-    """Advance, filing, payment, balance and a broken balance, in the demo's database."""
+    """Advance, filing, payment, balance filed, and a broken balance, in the demo's database."""
     referential = referential or default_referential()
     folder = output_dir / "depots"
     for own in (folder, output_dir / "factures"):  # the previous run's files, like its database
@@ -196,6 +198,14 @@ def deposits_tour(
             on=BALANCE_DAY,
             referential=referential,
         )
+        # Filed and not instructed here: the served demo's instructor decides on them.
+        balance_filed = mark_filed(
+            engine,
+            balance.deposit.name,
+            vendor_id=vendor.id,
+            actor=actor,
+            clock=_clock(BALANCE_DAY),
+        )
         broken_json, broken_zip, breakages = _break(balance, folder)
         broken = check_deposit_file(
             engine, broken_json, broken_zip, today=BROKEN_DAY, referential=referential
@@ -207,6 +217,7 @@ def deposits_tour(
         filed=filed,
         paid=tuple(r.request_ref for r in filed.filed),
         balance=balance,
+        balance_filed=balance_filed,
         broken_json=broken_json,
         broken_zip=broken_zip,
         broken=broken,

@@ -14,13 +14,18 @@ is not stored; the order's own page shows them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from sons.services.accounts import Caller, Forbidden
 from sons.services.actors import reading
+from sons.store.journal import journal_tail
 from sons.store.order_list import OrderListRow, OrderQuery, count_orders, order_rows
 
 DEFAULT_PER_PAGE = 50
@@ -224,6 +229,45 @@ def vendor_scope(caller: Caller) -> int | None:
     return caller.vendor_id
 
 
+class _RememberedCounts:
+    """The counts of recent lists, per database, valid while the journal's tail is unchanged.
+
+    Paging through a list, or coming back to it, asks the same count again: counting up to
+    COUNT_CAP reads as many index entries each time. Every state change adds a journal entry,
+    so a count is kept with the journal's last entry (id and hash: distinct for two databases)
+    and asked again only once the journal has moved on. An empty journal keeps nothing (its
+    data may have been loaded around it)."""
+
+    SIZE = 512
+
+    def __init__(self) -> None:
+        self._by_engine: weakref.WeakKeyDictionary[Engine, OrderedDict[Hashable, int]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    def count(self, engine: Engine, session: Session, query: OrderQuery, at_most: int) -> int:
+        tail = journal_tail(session)
+        if tail is None:
+            return count_orders(session, query, at_most=at_most)
+        key = (query, at_most, tail)
+        with self._lock:
+            counts = self._by_engine.setdefault(engine, OrderedDict())
+            known = counts.get(key)
+            if known is not None:
+                counts.move_to_end(key)
+                return known
+        counted = count_orders(session, query, at_most=at_most)
+        with self._lock:
+            counts[key] = counted
+            while len(counts) > self.SIZE:
+                counts.popitem(last=False)
+        return counted
+
+
+_COUNTS = _RememberedCounts()
+
+
 def order_page(
     engine: Engine,
     vendor_id: int | None,
@@ -250,7 +294,7 @@ def order_page(
     )
     offset = (page - 1) * per_page
     with reading(engine) as uow:
-        counted = count_orders(uow.session, query, at_most=COUNT_CAP)
+        counted = _COUNTS.count(engine, uow.session, query, COUNT_CAP)
         exact = counted <= COUNT_CAP
         rows = (
             order_rows(uow.session, query, limit=per_page, offset=offset)

@@ -166,6 +166,29 @@ def user_document(user: User) -> dict[str, Any]:
     }
 
 
+# Every page runs it: built once, plain columns (no ORM objects to load and track).
+_SESSION_CALLER = (
+    sa.select(
+        WebSessionRow.user_id,
+        WebSessionRow.csrf_token,
+        WebSessionRow.expires_at,
+        UserRow.organisation_id,
+        UserRow.email,
+        UserRow.name.label("user_name"),
+        UserRow.role,
+        UserRow.active,
+        UserRow.last_login_at,
+        UserRow.created_at,
+        OrganisationRow.name.label("organisation_name"),
+        OrganisationRow.kind,
+        OrganisationRow.vendor_id,
+    )
+    .join(UserRow, UserRow.id == WebSessionRow.user_id)
+    .join(OrganisationRow, OrganisationRow.id == UserRow.organisation_id)
+    .where(WebSessionRow.token_hash == sa.bindparam("token_hash"))
+)
+
+
 class AccountRepository:
     """Reads and writes of accounts; the services scope them to the caller's organisation."""
 
@@ -281,17 +304,25 @@ class AccountRepository:
 
     def session_caller(self, token_hash: str) -> tuple[WebSession, User, Organisation] | None:
         """A session with its user and their organisation, in one query: every page reads it."""
-        found = self._session.execute(
-            sa.select(WebSessionRow, UserRow, OrganisationRow)
-            .join(UserRow, UserRow.id == WebSessionRow.user_id)
-            .join(OrganisationRow, OrganisationRow.id == UserRow.organisation_id)
-            .where(WebSessionRow.token_hash == token_hash)
-        ).one_or_none()
-        if found is None:
+        found = self._session.connection().execute(_SESSION_CALLER, {"token_hash": token_hash})
+        row = found.one_or_none()
+        if row is None:
             return None
-        row, user, organisation = found
         web_session = WebSession(row.user_id, row.csrf_token, row.expires_at)
-        return web_session, _user(user), _organisation(organisation)
+        user = User(
+            row.user_id,
+            row.organisation_id,
+            row.email,
+            row.user_name,
+            row.role,
+            row.active,
+            row.last_login_at,
+            row.created_at,
+        )
+        organisation = Organisation(
+            row.organisation_id, row.organisation_name, row.kind, row.vendor_id
+        )
+        return web_session, user, organisation
 
     def delete_session(self, token_hash: str) -> None:
         self._session.execute(

@@ -117,15 +117,36 @@ def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
     return engine
 
 
+def _with_options(engine: Engine, name: str, **options: Any) -> Engine:
+    """`engine` with `options`, made once and kept on the engine: an engine with options is a
+    new object, costly to make (a copy of the engine's events), and every unit of work needs
+    one. Kept as an attribute, it lives and dies with its engine (a weak mapping would keep the
+    engine alive through the value's reference to it)."""
+    found: Engine | None = engine.__dict__.get(name)
+    if found is None:
+        found = engine.execution_options(**options)
+        setattr(engine, name, found)
+    return found
+
+
 def writer(engine: Engine) -> Engine:
     """The same engine, its transactions marked as writers (see `_on_begin`)."""
-    return engine.execution_options(**{WRITER_OPTION: True})
+    return _with_options(engine, "_sons_writer", **{WRITER_OPTION: True})
+
+
+def reader(engine: Engine) -> Engine:
+    """The same engine, its transactions read-only: PostgreSQL refuses any write in them, told
+    by the BEGIN itself (« BEGIN READ ONLY », no round trip of its own). SQLite's readers
+    take no write lock (see `_on_begin`); nothing writes through a reader's unit of work."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return _with_options(engine, "_sons_reader", postgresql_readonly=True)
 
 
 # The newest migration. A store already there is opened without loading Alembic and its
 # scripts (most of a command's start-up time); tests/integration/test_store_schema.py checks this
 # is Alembic's head, and a stale value only costs the time of a migration that finds nothing.
-HEAD_REVISION = "0006_web"
+HEAD_REVISION = "0007_control_reports"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

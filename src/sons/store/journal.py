@@ -223,12 +223,19 @@ class Journal:
         return [_entry(row) for row in rows]
 
     def _read_tail(self) -> tuple[int, str]:
-        row = self._session.execute(
-            sa.select(JournalEntryRow.id, JournalEntryRow.hash)
-            .order_by(JournalEntryRow.id.desc())
-            .limit(1)
-        ).first()
-        return (0, GENESIS_HASH) if row is None else (row.id, row.hash)
+        return journal_tail(self._session) or (0, GENESIS_HASH)
+
+
+_TAIL = (
+    sa.select(JournalEntryRow.id, JournalEntryRow.hash).order_by(JournalEntryRow.id.desc()).limit(1)
+)
+
+
+def journal_tail(session: Session) -> tuple[int, str] | None:
+    """The last entry's id and hash, None while the journal is empty: every state change adds
+    an entry, so an unchanged tail means unchanged data (one read of the primary key)."""
+    row = session.connection().execute(_TAIL).first()
+    return None if row is None else (row.id, row.hash)
 
 
 def _entry(row: Any) -> JournalEntry:

@@ -3,7 +3,12 @@
 Two queries per page, whatever the store holds: the count of the matching orders, and the page
 itself (one `LIMIT … OFFSET …` query, joined to the vendor and to the client's name in the
 directory). Both use the `(vendor_id, number)` unique index for the tenant and the order; the
-other filters narrow the rows that index yields. No ORM objects: plain Core rows, cheap to read.
+other filters narrow the rows that index yields; a search by client goes through the clients'
+index, which holds the vendor and the number too. No ORM objects: plain Core rows, cheap to read.
+
+Every page runs these two queries, so their statements are built once per shape of query (which
+filters are set) with bound parameters, and kept: a page pays for its values, not for building
+and keying a statement (half of a page's time before).
 
 `vendor_id=None` reads every vendor's orders: only the operator's services pass it.
 """
@@ -11,7 +16,9 @@ other filters narrow the rows that index yields. No ORM objects: plain Core rows
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -55,119 +62,242 @@ class OrderListRow:
     prestation_ttc_cents: int
 
 
-def _next_digits(prefix: str) -> str | None:
-    """The first digit string after every string starting with `prefix` (digits only), or None
-    when there is none ("999"): the upper bound of a prefix range on identifiers."""
-    if set(prefix) == {"9"}:
+LIKE_ESCAPE = "/"
+
+
+def _like_prefix(text: str) -> str:
+    """A LIKE pattern for « starts with `text` »: wildcards typed by the user are plain text."""
+    escaped = (
+        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return escaped + "%"
+
+
+def _after_prefix(prefix: str) -> str | None:
+    """The first string after every string starting with `prefix`, in byte order (SQLite's
+    BINARY collation; UTF-8 keeps code point order), or None when there is none: the upper
+    bound of a prefix range. "BC-045" → "BC-046", "0999" → "1000" (digits stay digits)."""
+    if prefix.isdigit():
+        if set(prefix) == {"9"}:
+            return None
+        return str(int(prefix) + 1).zfill(len(prefix))
+    stem = prefix.rstrip(chr(0x10FFFF))
+    if not stem:
         return None
-    return str(int(prefix) + 1).zfill(len(prefix))
+    return stem[:-1] + chr(ord(stem[-1]) + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """Which criteria a query uses, and how: one prepared statement per shape (see `_page`)."""
+
+    dialect: str
+    # Whether the store compares text byte-wise (see `_compares_bytewise`).
+    bytewise: bool
+    vendor: bool
+    dispositif: bool
+    status: bool
+    client_digits: bool
+    client_name: bool
+    number: bool
+    signed_from: bool
+    signed_to: bool
+
+    @property
+    def ranged(self) -> bool:
+        # A prefix is also said as a range, which an index can seek, where text compares
+        # byte-wise as prefixes do: SQLite does not use an index for LIKE under its default
+        # collation, nor PostgreSQL under any but « C ». Under a linguistic collation a range
+        # is not a prefix: LIKE alone then, read along the other filters' index.
+        return self.bytewise
+
+
+def _shape_and_values(
+    query: OrderQuery, dialect: str, bytewise: bool
+) -> tuple[_Shape, dict[str, object]]:
+    """The statement's shape and the values of its parameters."""
+    values: dict[str, object] = {}
+    if query.vendor_id is not None:
+        values["vendor_id"] = query.vendor_id
+    for name in ("dispositif", "status", "signed_from", "signed_to"):
+        if getattr(query, name) is not None:
+            values[name] = getattr(query, name)
+    client = query.client or ""
+    if client.isdigit():
+        values["client_like"] = _like_prefix(client)
+        values["client_low"] = client
+        values["client_high"] = _after_prefix(client)
+    elif client:
+        values["name_like"] = "%" + _like_prefix(client.casefold())
+    if query.number_prefix:
+        values["number_like"] = _like_prefix(query.number_prefix)
+        values["number_low"] = query.number_prefix
+        values["number_high"] = _after_prefix(query.number_prefix)
+    shape = _Shape(
+        dialect=dialect,
+        bytewise=bytewise,
+        vendor="vendor_id" in values,
+        dispositif="dispositif" in values,
+        status="status" in values,
+        client_digits="client_like" in values,
+        client_name="name_like" in values,
+        number="number_like" in values,
+        signed_from="signed_from" in values,
+        signed_to="signed_to" in values,
+    )
+    return shape, {name: value for name, value in values.items() if value is not None}
 
 
 def _prefix(
-    column: InstrumentedAttribute[str], prefix: str, *, ranged: bool
+    column: InstrumentedAttribute[str], name: str, *, ranged: bool, bounded: bool
 ) -> list[sa.ColumnElement[bool]]:
-    """`column` starts with `prefix`. LIKE says it exactly (wildcards typed are plain text);
-    with `ranged`, a range on the column says it to the index too (SQLite does not use an index
-    for LIKE under its default collation)."""
-    conditions = [column.startswith(prefix, autoescape=True)]
+    """`column` starts with the parameter `name`_like; on SQLite, a range says it to the index
+    too (`bounded`: an upper bound exists)."""
+    conditions: list[sa.ColumnElement[bool]] = [
+        column.like(sa.bindparam(f"{name}_like"), escape=LIKE_ESCAPE)
+    ]
     if ranged:
-        conditions.append(column >= prefix)
-        upper = _next_digits(prefix) if prefix.isdigit() else None
-        if upper is not None:
-            conditions.append(column < upper)
+        conditions.append(column >= sa.bindparam(f"{name}_low"))
+        if bounded:
+            conditions.append(column < sa.bindparam(f"{name}_high"))
     return conditions
 
 
-def _client_conditions(text: str, *, ranged: bool) -> list[sa.ColumnElement[bool]]:
-    """Digits: the client's identifier (FINESS, RPPS) starts with them. Anything else: a piece
-    of the client's name in the directory, case-insensitive. Either way the orders are found
-    through the clients' index, not by reading every order of the vendor."""
-    kinds = PurchaseOrderRow.client_kind.in_([kind.value for kind in ClientKind])
-    if text.isdigit():
-        return [kinds, *_prefix(PurchaseOrderRow.client_id, text, ranged=ranged)]
-    wanted = text.casefold()
-    # FINESS (9 digits) and RPPS (11 digits) numbers cannot be confused: one list of both.
-    named = sa.union_all(
-        sa.select(LegalEntityRow.finess_ej).where(
-            sa.func.lower(LegalEntityRow.name).contains(wanted, autoescape=True)
-        ),
-        sa.select(ProfessionalRow.rpps).where(
-            sa.func.lower(ProfessionalRow.name).contains(wanted, autoescape=True)
-        ),
-    )
-    return [kinds, PurchaseOrderRow.client_id.in_(named)]
-
-
-def _conditions(query: OrderQuery, dialect: str) -> list[sa.ColumnElement[bool]]:
-    # Ranges only on SQLite: its comparisons are byte-wise there, as prefixes are; PostgreSQL
-    # may compare under a linguistic collation, where a range is not a prefix.
-    ranged = dialect == "sqlite"
+def _conditions(shape: _Shape, bounded: frozenset[str]) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []
-    if query.vendor_id is not None:
-        vendor = PurchaseOrderRow.vendor_id == query.vendor_id
-        if ranged and query.client:
+    searching_clients = shape.client_digits or shape.client_name
+    if shape.vendor:
+        vendor = PurchaseOrderRow.vendor_id == sa.bindparam("vendor_id")
+        if shape.dialect == "sqlite" and searching_clients:
             # SQLite, searching clients: `+ 0` keeps its planner off the vendor's indexes, so
-            # that it goes from the few clients asked for to their orders (the clients' index)
-            # instead of reading every order of the vendor. PostgreSQL weighs both by itself.
-            vendor = PurchaseOrderRow.vendor_id + 0 == query.vendor_id
+            # that it goes from the few clients asked for to their orders (the clients' index,
+            # which holds the vendor and the number: no row is read to filter or sort) instead
+            # of reading every order of the vendor. PostgreSQL weighs both by itself.
+            vendor = PurchaseOrderRow.vendor_id + 0 == sa.bindparam("vendor_id")
         conditions.append(vendor)
-    if query.dispositif is not None:
-        conditions.append(PurchaseOrderRow.dispositif == query.dispositif)
-    if query.status is not None:
-        conditions.append(PurchaseOrderRow.status == query.status)
-    if query.client:
-        conditions.extend(_client_conditions(query.client, ranged=ranged))
-    if query.number_prefix:
-        conditions.extend(_prefix(PurchaseOrderRow.number, query.number_prefix, ranged=ranged))
-    if query.signed_from is not None:
-        conditions.append(PurchaseOrderRow.signed_on >= query.signed_from)
-    if query.signed_to is not None:
-        conditions.append(PurchaseOrderRow.signed_on <= query.signed_to)
+    if shape.dispositif:
+        conditions.append(PurchaseOrderRow.dispositif == sa.bindparam("dispositif"))
+    if shape.status:
+        conditions.append(PurchaseOrderRow.status == sa.bindparam("status"))
+    if searching_clients:
+        conditions.append(PurchaseOrderRow.client_kind.in_([kind.value for kind in ClientKind]))
+    if shape.client_digits:
+        conditions.extend(
+            _prefix(
+                PurchaseOrderRow.client_id,
+                "client",
+                ranged=shape.ranged,
+                bounded="client" in bounded,
+            )
+        )
+    if shape.client_name:
+        # FINESS (9 digits) and RPPS (11 digits) numbers cannot be confused: one list of both.
+        like: sa.BindParameter[str] = sa.bindparam("name_like", type_=sa.String())
+        named = sa.union_all(
+            sa.select(LegalEntityRow.finess_ej).where(
+                sa.func.lower(LegalEntityRow.name).like(like, escape=LIKE_ESCAPE)
+            ),
+            sa.select(ProfessionalRow.rpps).where(
+                sa.func.lower(ProfessionalRow.name).like(like, escape=LIKE_ESCAPE)
+            ),
+        )
+        conditions.append(PurchaseOrderRow.client_id.in_(named))
+    if shape.number:
+        conditions.extend(
+            _prefix(
+                PurchaseOrderRow.number,
+                "number",
+                ranged=shape.ranged,
+                bounded="number" in bounded,
+            )
+        )
+    if shape.signed_from:
+        conditions.append(PurchaseOrderRow.signed_on >= sa.bindparam("signed_from"))
+    if shape.signed_to:
+        conditions.append(PurchaseOrderRow.signed_on <= sa.bindparam("signed_to"))
     return conditions
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
+def _bounded(values: dict[str, object]) -> frozenset[str]:
+    return frozenset(name for name in ("client", "number") if f"{name}_high" in values)
+
+
+# Per database (URL): PostgreSQL's collation is the database's, fixed when it was created.
+_BYTEWISE: dict[str, bool] = {}
+BYTEWISE_COLLATIONS = frozenset({"C", "POSIX", "C.UTF-8", "C.utf8", "ucs_basic"})
+
+
+def _compares_bytewise(session: Session) -> bool:
+    """Whether text compares in byte order: always on SQLite (BINARY); on PostgreSQL, when the
+    database's collation is « C » (columns take it: none of ours names another)."""
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        return True
+    key = bind.engine.url.render_as_string(hide_password=True)
+    if key not in _BYTEWISE:
+        collation = session.connection().scalar(
+            sa.text("SELECT datcollate FROM pg_database WHERE datname = current_database()")
+        )
+        _BYTEWISE[key] = collation in BYTEWISE_COLLATIONS
+    return _BYTEWISE[key]
+
+
+def _shape(session: Session, query: OrderQuery) -> tuple[_Shape, dict[str, object]]:
+    return _shape_and_values(query, session.get_bind().dialect.name, _compares_bytewise(session))
+
+
+@functools.lru_cache(maxsize=256)
+def _count_statement(shape: _Shape, bounded: frozenset[str]) -> sa.Select[*tuple[Any, ...]]:
+    matching: sa.Select[*tuple[Any, ...]] = (
+        sa.select(sa.literal_column("1"))
+        .select_from(PurchaseOrderRow)
+        .where(*_conditions(shape, bounded))
+        .limit(sa.bindparam("at_most"))
+    )
+    return sa.select(sa.func.count()).select_from(matching.subquery())
 
 
 def count_orders(session: Session, query: OrderQuery, *, at_most: int | None = None) -> int:
     """How many orders match; with `at_most`, counting stops past it (returns at_most + 1):
     a list needs to know there are more than it shows, not how many, and counting stops early
     on the vendor's index instead of walking 100,000 entries at every page."""
-    matching = sa.select(sa.literal(1)).select_from(PurchaseOrderRow)
-    matching = matching.where(*_conditions(query, _dialect(session)))
-    if at_most is not None:
-        matching = matching.limit(at_most + 1)
-    statement = sa.select(sa.func.count()).select_from(matching.subquery())
-    return int(session.execute(statement).scalar_one())
+    shape, values = _shape(session, query)
+    statement = _count_statement(shape, _bounded(values))
+    # No limit is a limit no store reaches (one statement per shape, whatever `at_most`).
+    values["at_most"] = at_most + 1 if at_most is not None else 2**62
+    return int(session.connection().execute(statement, values).scalar_one())
 
 
-def order_rows(
-    session: Session, query: OrderQuery, *, limit: int, offset: int
-) -> list[OrderListRow]:
+# The columns of a page, in the order of `OrderListRow`'s fields.
+_CLIENT_NAME = sa.func.coalesce(LegalEntityRow.name, ProfessionalRow.name)
+
+
+@functools.lru_cache(maxsize=256)
+def _page_statement(shape: _Shape, bounded: frozenset[str]) -> sa.Select[*tuple[Any, ...]]:
     """The orders of one page: by vendor then number (the order of the unique index).
 
     The page's ids are found first, on the orders alone (an index walk, however deep the page),
     then joined to names: a deep page does not join the rows it skips."""
     page_ids = (
         sa.select(PurchaseOrderRow.id)
-        .where(*_conditions(query, _dialect(session)))
+        .where(*_conditions(shape, bounded))
         .order_by(PurchaseOrderRow.vendor_id, PurchaseOrderRow.number)
-        .limit(limit)
-        .offset(offset)
+        .limit(sa.bindparam("limit"))
+        .offset(sa.bindparam("offset"))
         .subquery()
     )
-    client_name = sa.func.coalesce(LegalEntityRow.name, ProfessionalRow.name)
-    statement = (
+    return (
         sa.select(
             PurchaseOrderRow.id,
             PurchaseOrderRow.vendor_id,
-            VendorRow.name.label("vendor_name"),
+            VendorRow.name,
             PurchaseOrderRow.number,
             PurchaseOrderRow.dispositif,
             PurchaseOrderRow.client_kind,
             PurchaseOrderRow.client_id,
-            client_name.label("client_name"),
+            _CLIENT_NAME,
             PurchaseOrderRow.status,
             PurchaseOrderRow.signed_on,
             PurchaseOrderRow.prestation_ht_cents,
@@ -191,4 +321,14 @@ def order_rows(
         )
         .order_by(PurchaseOrderRow.vendor_id, PurchaseOrderRow.number)
     )
-    return [OrderListRow(**row._mapping) for row in session.connection().execute(statement)]
+
+
+def order_rows(
+    session: Session, query: OrderQuery, *, limit: int, offset: int
+) -> list[OrderListRow]:
+    """The orders of one page (see `_page_statement`)."""
+    shape, values = _shape(session, query)
+    statement = _page_statement(shape, _bounded(values))
+    values.update(limit=limit, offset=offset)
+    # Positional: the columns are selected in the fields' order (no mapping per row).
+    return [OrderListRow(*row) for row in session.connection().execute(statement, values)]

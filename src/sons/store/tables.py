@@ -195,7 +195,17 @@ class PurchaseOrderRow(Timestamps, Base):
         UniqueConstraint("id", "vendor_id"),
         ForeignKeyConstraint(["solution_id", "vendor_id"], ["solutions.id", "solutions.vendor_id"]),
         Index("ix_purchase_orders_vendor_dispositif_status", "vendor_id", "dispositif", "status"),
-        Index("ix_purchase_orders_client", "client_kind", "client_id", "dispositif"),
+        # The client's orders, with what the order list sorts and filters them by: a search by
+        # client reads this index alone (0007_control_reports). SQLite's indexes hold the row id
+        # by themselves; PostgreSQL's are told to.
+        Index(
+            "ix_purchase_orders_client",
+            "client_kind",
+            "client_id",
+            "vendor_id",
+            "number",
+            postgresql_include=["id"],
+        ),
         Index("ix_purchase_orders_vendor_signed_on", "vendor_id", "signed_on"),
     )
 

@@ -16,11 +16,10 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from sons.store.database import writer
+from sons.store.database import reader, writer
 from sons.store.directory import DirectoryRepository
 from sons.store.eligibility import EligibilityRepository
 from sons.store.errors import StoreError
@@ -85,14 +84,11 @@ class UnitOfWork:
         if self._entered:
             raise StoreError("Une unité de travail ne sert qu'une fois.")
         self._entered = True
-        bind = self._engine if self.read_only else writer(self._engine)
+        bind = reader(self._engine) if self.read_only else writer(self._engine)
         self.session = Session(bind, expire_on_commit=False)
         self.session.begin()
         try:
-            if self.read_only:
-                if bind.dialect.name == "postgresql":
-                    self.session.execute(text("SET TRANSACTION READ ONLY"))
-            else:
+            if not self.read_only:
                 lock_for_append(self.session)
         except BaseException:
             self.session.close()

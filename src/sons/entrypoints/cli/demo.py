@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,10 +26,12 @@ from sons.store.imports import ImportKind
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
+    from fastapi import FastAPI
 
     from sons.services.demo import DemoReport, OrdersTour, ReferentialTour
     from sons.services.demo_accounts import DemoAccount
     from sons.services.demo_controls import ControlsTour
+    from sons.services.demo_guide import DemoGuide
 
 # The walk's modules (every service, the PDF and analytics engines) are imported when the demo
 # runs, not when `sons` starts: every other command would pay for them.
@@ -39,7 +43,7 @@ def demo(
         typer.Option(
             "--serve",
             help="Puis servir l'application web sur la base de la démonstration, avec un compte "
-            "par rôle (identifiants affichés), jusqu'à Ctrl+C.",
+            "par rôle (identifiants affichés) et ce que chacun peut y essayer, jusqu'à Ctrl+C.",
         ),
     ] = False,
     host: Annotated[str, typer.Option("--host", help="Adresse d'écoute (avec --serve).")] = (
@@ -85,30 +89,64 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
+@dataclass(frozen=True)
+class OpenedDemo:
+    """The demo's application, ready to serve: its accounts and what each role can try."""
+
+    app: FastAPI
+    logins: list[DemoAccount]
+    guide: DemoGuide
+
+
+def open_demo(
+    database: Path,
+    *,
+    hasher: PasswordHasher | None = None,
+    password: Callable[[], str] | None = None,
+) -> OpenedDemo:
+    """The application on the demo's database, with an account per role and the guide (`hasher`
+    and `password`: tests pass a cheap hasher and a known password)."""
+    # Imported here: the walk alone does not pay for loading the web stack.
+    from sons.entrypoints.web.app import create_app
+    from sons.entrypoints.web.settings import WebSettings
+    from sons.services.demo_accounts import (
+        VENDOR_ADMIN_EMAIL,
+        create_demo_accounts,
+        random_password,
+    )
+    from sons.services.demo_guide import demo_guide
+
+    settings = WebSettings(database_url=f"sqlite:///{database.resolve()}", password_hasher=hasher)
+    app = create_app(settings)
+    state = app.state.sons
+    logins = create_demo_accounts(state.accounts, password or random_password)
+    guide = demo_guide(
+        state.engine,
+        state.accounts,
+        vendor_admin=VENDOR_ADMIN_EMAIL,
+        secret=settings.secret_key,
+        clock=settings.clock,
+    )
+    return OpenedDemo(app, logins, guide)
+
+
 def serve_demo(
     database: Path, host: str, port: int, *, hasher: PasswordHasher | None = None
 ) -> None:
     """Serve the demo's database with an account per role, until Ctrl+C (`hasher`: tests
     pass a cheap one)."""
-    # Imported here: the walk alone does not pay for loading the web stack.
     import uvicorn
 
-    from sons.entrypoints.web.app import create_app
-    from sons.entrypoints.web.settings import WebSettings
     from sons.services.accounts import AccountError
-    from sons.services.demo_accounts import create_demo_accounts
 
     try:
-        settings = WebSettings(
-            database_url=f"sqlite:///{database.resolve()}", password_hasher=hasher
-        )
-        app = create_app(settings)
-        logins = create_demo_accounts(app.state.sons.accounts)
+        opened = open_demo(database, hasher=hasher)
     except (AccountError, StoreError) as exc:
         fail(str(exc))
     url = f"http://{host}:{port}/"
     console.print(Rule("12. L'application web"))
-    print_demo_logins(logins)
+    print_demo_logins(opened.logins)
+    print_demo_guide(opened.guide, opened.logins, url)
     if not _is_loopback(host):
         console.print(
             f"[bold red]Attention[/] : {host} n'est pas une adresse locale ; ces comptes de "
@@ -120,7 +158,7 @@ def serve_demo(
         soft_wrap=True,
     )
     # As `sons serve`: uvicorn says when it listens, and logs each request.
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(opened.app, host=host, port=port, log_level="info")
 
 
 def print_demo_logins(logins: list[DemoAccount]) -> None:
@@ -132,6 +170,45 @@ def print_demo_logins(logins: list[DemoAccount]) -> None:
             f"    identifiant : [bold]{account.email}[/]   "
             f"mot de passe : [bold]{account.password}[/]",
             soft_wrap=True,
+        )
+
+
+def print_demo_guide(guide: DemoGuide, logins: list[DemoAccount], url: str) -> None:
+    """What each role can try, with the figures the database holds at serve time."""
+    from sons.services.accounts import ROLES_OF, OrganisationKind
+
+    vendor = ", ".join(a.email for a in logins if a.organisation == guide.vendor_name)
+    operators = ROLES_OF[OrganisationKind.OPERATOR]
+    operator = ", ".join(a.email for a in logins if a.role in operators)
+    console.print("Ce que chacun peut essayer :")
+    console.print(
+        f"  • L'éditeur ({vendor}) : {guide.orders} bon(s) de commande, chacun avec ses "
+        f"constats expliqués (« Bons de commande »), {guide.deposits} dépôt(s) et leurs "
+        "demandes (« Dépôts »), les preuves du solde (« Preuves »).",
+        soft_wrap=True,
+    )
+    link = guide.client_link
+    if link is None:
+        console.print(
+            "  • Le client : aucun bon de la démonstration à lui faire remplir.", soft_wrap=True
+        )
+    else:
+        console.print(
+            f"  • Le client, sans compte : le questionnaire du bon {link.order_number} (erreur "
+            f"glissée exprès : {link.mistake}), lien valable {link.days} jours créé au nom de "
+            f"{link.created_by} :\n    [bold]{url}questionnaire/{link.token}[/]",
+            soft_wrap=True,
+        )
+    if guide.awaiting:
+        waiting = " ; ".join(f"« {label} » : {count}" for label, count in guide.awaiting)
+        console.print(
+            f"  • L'opérateur ({operator}) : {guide.awaiting_total} demande(s) à traiter dans la "
+            f"file d'instruction ({waiting}) — {url}operateur",
+            soft_wrap=True,
+        )
+    else:
+        console.print(
+            f"  • L'opérateur ({operator}) : la file d'instruction est vide.", soft_wrap=True
         )
 
 

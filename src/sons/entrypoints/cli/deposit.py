@@ -548,6 +548,12 @@ def print_deposits_tour(tour: DepositsTour) -> None:
     )
     _print_build(balance)
     console.print(
+        f"Déposé à son tour : [cyan]sons deposit mark-filed {balance.deposit.name}[/] — "
+        f"{tour.balance_filed.message()} Ces demandes attendent l'instruction de l'opérateur "
+        "(sa file, dans l'application web : [cyan]sons demo --serve[/]).",
+        soft_wrap=True,
+    )
+    console.print(
         f"\nEnfin, une copie volontairement cassée du solde ({tour.broken_json.name}) :",
         soft_wrap=True,
     )

@@ -62,6 +62,8 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates ship with the code: no look at their files' dates at every page.
+        auto_reload=False,
     )
     env.filters["date_fr"] = _date_fr
     env.filters["euros"] = format_euros

@@ -10,13 +10,10 @@ the same user for a while, in memory: nothing of it is written to the store.
 
 from __future__ import annotations
 
-import secrets
-import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from threading import Lock
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
@@ -32,7 +29,7 @@ from sons.entrypoints.web.files import attachment, scratch_folder, stage
 from sons.entrypoints.web.security import require_roles
 from sons.entrypoints.web.uploads import UploadKind, read_upload
 from sons.findings import Finding, Severity
-from sons.services import instruction
+from sons.services import control_reports, instruction
 from sons.services.accounts import Caller, NotFound, Role
 from sons.services.instruction import QueueLine
 from sons.services.referential import ScenarioInputError, read_date
@@ -56,8 +53,6 @@ WAITING = (
 )
 ALL = "toutes"
 # Reports of a control run stay downloadable this long, for this many runs at most.
-RUN_TTL_SECONDS = 3600
-RUNS_KEPT = 16
 
 
 def _operator_label(status: Status) -> str:
@@ -164,51 +159,6 @@ def queue_page(request: Request, caller: OperatorDep, web: WebDep) -> Response:
 # --- the a-posteriori controls ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Run:
-    user_id: int
-    at: float
-    files: dict[str, bytes]
-
-
-class ControlRuns:
-    """The reports of the latest runs, by a random token, for their user only."""
-
-    def __init__(self) -> None:
-        self._runs: OrderedDict[str, _Run] = OrderedDict()
-        self._lock = Lock()
-
-    def keep(self, user_id: int, files: dict[str, bytes]) -> str:
-        token = secrets.token_urlsafe(16)
-        with self._lock:
-            self._drop_old()
-            self._runs[token] = _Run(user_id, time.monotonic(), files)
-            while len(self._runs) > RUNS_KEPT:
-                self._runs.popitem(last=False)
-        return token
-
-    def file(self, user_id: int, token: str, name: str) -> bytes | None:
-        with self._lock:
-            self._drop_old()
-            run = self._runs.get(token)
-        if run is None or run.user_id != user_id:
-            return None
-        return run.files.get(name)
-
-    def _drop_old(self) -> None:
-        limit = time.monotonic() - RUN_TTL_SECONDS
-        for token in [t for t, run in self._runs.items() if run.at < limit]:
-            del self._runs[token]
-
-
-def control_runs(request: Request) -> ControlRuns:
-    state = request.app.state
-    if not hasattr(state, "control_runs"):
-        state.control_runs = ControlRuns()
-    runs: ControlRuns = state.control_runs
-    return runs
-
-
 def _given(value: Any) -> UploadFile | None:
     if isinstance(value, UploadFile) and value.filename:
         return value
@@ -295,7 +245,13 @@ async def controls_run(request: Request, caller: OperatorDep, web: WebDep) -> Re
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             return refused(f"DuckDB n'a pas pu faire les contrôles ({reason}) : aucun rapport.")
         files = {path.name: path.read_bytes() for path in report.files}
-    token = control_runs(request).keep(caller.user_id, files) if files else None
+    token = (
+        await run_in_threadpool(
+            control_reports.keep, web.engine, caller, files, clock=web.settings.clock
+        )
+        if files
+        else None
+    )
     detail = list(report.detail or ())
     shortfalls = [r for r in detail if r.verdict is not Verdict.CONFORME]
     return web.render(
@@ -318,12 +274,12 @@ async def controls_run(request: Request, caller: OperatorDep, web: WebDep) -> Re
 
 @router.get("/operateur/controles/{token}/{name}")
 def controls_download(
-    request: Request,
+    web: WebDep,
     token: Annotated[str, PathParam(max_length=64)],
     name: Annotated[str, PathParam(max_length=64)],
     caller: OperatorDep,
 ) -> Response:
-    content = control_runs(request).file(caller.user_id, token, name)
+    content = control_reports.report_file(web.engine, caller, token, name, clock=web.settings.clock)
     if content is None:
         raise NotFound(
             "Ce rapport n'est plus disponible (les rapports d'un contrôle sont gardés une heure) : "
