@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from sons.domain.orders import ClientKind
@@ -192,18 +193,15 @@ def _conditions(shape: _Shape, bounded: frozenset[str]) -> list[sa.ColumnElement
                 bounded="client" in bounded,
             )
         )
-    if shape.client_name:
-        # FINESS (9 digits) and RPPS (11 digits) numbers cannot be confused: one list of both.
-        like: sa.BindParameter[str] = sa.bindparam("name_like", type_=sa.String())
-        named = sa.union_all(
-            sa.select(LegalEntityRow.finess_ej).where(
-                sa.func.lower(LegalEntityRow.name).like(like, escape=LIKE_ESCAPE)
-            ),
-            sa.select(ProfessionalRow.rpps).where(
-                sa.func.lower(ProfessionalRow.name).like(like, escape=LIKE_ESCAPE)
-            ),
-        )
-        conditions.append(PurchaseOrderRow.client_id.in_(named))
+    if shape.client_name and shape.dialect == "postgresql":
+        # The clients named, looked up first (`_named_clients`) and passed as an array: the
+        # planner then knows how many there are, and walks the vendor's numbers in order when
+        # they are many (a page is the first 50 found) or goes through the clients' index when
+        # they are few. Given the subquery, it guessed a few every time: 50 ms for « lyon ».
+        ids = sa.bindparam("client_ids", type_=postgresql.ARRAY(sa.String()))
+        conditions.append(PurchaseOrderRow.client_id == sa.any_(ids))
+    elif shape.client_name:
+        conditions.append(PurchaseOrderRow.client_id.in_(_NAMED))
     if shape.number:
         conditions.extend(
             _prefix(
@@ -218,6 +216,29 @@ def _conditions(shape: _Shape, bounded: frozenset[str]) -> list[sa.ColumnElement
     if shape.signed_to:
         conditions.append(PurchaseOrderRow.signed_on <= sa.bindparam("signed_to"))
     return conditions
+
+
+# The clients whose name holds the text: FINESS (9 digits) and RPPS (11 digits) numbers cannot
+# be confused, one list of both.
+_NAME_LIKE: sa.BindParameter[str] = sa.bindparam("name_like", type_=sa.String())
+_NAMED = sa.union_all(
+    sa.select(LegalEntityRow.finess_ej).where(
+        sa.func.lower(LegalEntityRow.name).like(_NAME_LIKE, escape=LIKE_ESCAPE)
+    ),
+    sa.select(ProfessionalRow.rpps).where(
+        sa.func.lower(ProfessionalRow.name).like(_NAME_LIKE, escape=LIKE_ESCAPE)
+    ),
+)
+
+
+def _named_clients(session: Session, name_like: str) -> list[str]:
+    """The identifiers of the clients named so, once per unit of work (the count and the page
+    of one list ask the same)."""
+    known: dict[str, list[str]] = session.info.setdefault("sons_named_clients", {})
+    if name_like not in known:
+        found = session.connection().execute(_NAMED, {"name_like": name_like}).scalars()
+        known[name_like] = list(found)
+    return known[name_like]
 
 
 def _bounded(values: dict[str, object]) -> frozenset[str]:
@@ -245,7 +266,12 @@ def _compares_bytewise(session: Session) -> bool:
 
 
 def _shape(session: Session, query: OrderQuery) -> tuple[_Shape, dict[str, object]]:
-    return _shape_and_values(query, session.get_bind().dialect.name, _compares_bytewise(session))
+    shape, values = _shape_and_values(
+        query, session.get_bind().dialect.name, _compares_bytewise(session)
+    )
+    if shape.client_name and shape.dialect == "postgresql":
+        values["client_ids"] = _named_clients(session, str(values.pop("name_like")))
+    return shape, values
 
 
 @functools.lru_cache(maxsize=256)

@@ -191,7 +191,9 @@ class EligibilityRow(Base):
 class PurchaseOrderRow(Timestamps, Base):
     __tablename__ = "purchase_orders"
     __table_args__ = (
-        UniqueConstraint("vendor_id", "number"),
+        # The order list's order: on PostgreSQL the index holds the id too, so that a deep page
+        # skips its rows in the index alone (SQLite's indexes hold the row id by themselves).
+        UniqueConstraint("vendor_id", "number", postgresql_include=["id"]),
         UniqueConstraint("id", "vendor_id"),
         ForeignKeyConstraint(["solution_id", "vendor_id"], ["solutions.id", "solutions.vendor_id"]),
         Index("ix_purchase_orders_vendor_dispositif_status", "vendor_id", "dispositif", "status"),

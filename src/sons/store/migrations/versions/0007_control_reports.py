@@ -1,5 +1,6 @@
-"""Control reports kept in the database for any worker to serve, and the clients' index of the
-orders extended with the vendor and the number (the order list's search by client) (issue 7).
+"""Control reports kept in the database for any worker to serve; the clients' index of the
+orders extended with the vendor and the number (the order list's search by client), and on
+PostgreSQL the (vendor, number) index holding the id (its deep pages) (issue 7).
 
 Revision ID: 0007_control_reports
 Revises: 0006_web
@@ -56,9 +57,22 @@ def upgrade() -> None:
             ["client_kind", "client_id", "vendor_id", "number"],
             postgresql_include=["id"],
         )
+    if op.get_bind().dialect.name == "postgresql":
+        # The (vendor, number) index holds the id: a deep page of the list reads no row.
+        # In SQL: Alembic's constraint operations know only the columns they name, not `id`.
+        op.execute(
+            "ALTER TABLE purchase_orders DROP CONSTRAINT uq_purchase_orders_vendor_id_number, "
+            "ADD CONSTRAINT uq_purchase_orders_vendor_id_number UNIQUE (vendor_id, number) "
+            "INCLUDE (id)"
+        )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "ALTER TABLE purchase_orders DROP CONSTRAINT uq_purchase_orders_vendor_id_number, "
+            "ADD CONSTRAINT uq_purchase_orders_vendor_id_number UNIQUE (vendor_id, number)"
+        )
     with op.batch_alter_table("purchase_orders") as batch:
         batch.drop_index("ix_purchase_orders_client")
         batch.create_index("ix_purchase_orders_client", ["client_kind", "client_id", "dispositif"])
