@@ -13,6 +13,7 @@ from integration.conftest import OTHER_VENDOR, Seeded, TickingClock
 from sons.domain.orders import ClientKind, LegalEntity, LegalStatus, Professional, PurchaseOrder
 from sons.services import order_list
 from sons.services.order_list import MAX_PER_PAGE, OrderFilters, order_page
+from sons.store import order_list as store_order_list
 from sons.store.unit_of_work import UnitOfWork
 
 
@@ -204,3 +205,39 @@ def test_a_count_is_asked_again_only_once_the_journal_has_moved(
     assert len(counted) == 3
     # Another tenant's list is counted on its own, never taken from this one.
     assert order_page(engine, stored.other_vendor_id, OrderFilters()).total == 1
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"client": "750712184"},
+        {"client": "7507"},
+        {"client": "saint-denis"},
+        {"client": "soins_plus"},
+        {"signed_from": dt.date(2024, 2, 1)},
+        {"signed_from": dt.date(2023, 1, 1), "signed_to": dt.date(2024, 3, 31)},
+        {"client": "clinique", "signed_to": dt.date(2024, 12, 31), "number": "BC-"},
+    ],
+)
+def test_reading_in_order_finds_what_seeking_finds(
+    engine: Engine, stored: Seeded, monkeypatch: pytest.MonkeyPatch, filters: dict[str, object]
+) -> None:
+    """With many matches SQLite reads the vendor's orders in the list's order instead of
+    seeking the matches and sorting them: the same orders, in the same order, page by page."""
+    vendor = stored.vendor_id
+
+    def pages() -> list[list[str]]:
+        return [
+            [
+                item.number
+                for item in order_page(
+                    engine, vendor, OrderFilters(**filters), page=n, per_page=2
+                ).items
+            ]  # type: ignore[arg-type]
+            for n in (1, 2, 3)
+        ]
+
+    sought = pages()
+    assert any(sought)
+    monkeypatch.setattr(store_order_list, "IN_ORDER_FACTOR", 0)  # every page reads in order
+    assert pages() == sought

@@ -297,7 +297,7 @@ def order_page(
         counted = _COUNTS.count(engine, uow.session, query, COUNT_CAP)
         exact = counted <= COUNT_CAP
         rows = (
-            order_rows(uow.session, query, limit=per_page, offset=offset)
+            order_rows(uow.session, query, limit=per_page, offset=offset, matching=counted)
             if not exact or counted > offset
             else []
         )

@@ -112,7 +112,11 @@ def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
         # A writer takes the write lock up front: a deferred transaction that read before
         # another one committed could not upgrade to a writer and would fail instead of waiting.
         writer = connection.get_execution_options().get(WRITER_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+        # Straight to the driver: every unit of work begins so, and SQLAlchemy's statement
+        # machinery (events, result) would cost more than the BEGIN itself.
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        driver.execute("BEGIN IMMEDIATE" if writer else "BEGIN")
 
     return engine
 
