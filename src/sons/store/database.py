@@ -139,12 +139,33 @@ def writer(engine: Engine) -> Engine:
 
 
 def reader(engine: Engine) -> Engine:
-    """The same engine, its transactions read-only: PostgreSQL refuses any write in them, told
-    by the BEGIN itself (« BEGIN READ ONLY », no round trip of its own). SQLite's readers
-    take no write lock (see `_on_begin`); nothing writes through a reader's unit of work."""
+    """The engine the read-only units of work use.
+
+    SQLite: the engine itself (its readers take no write lock, see `_on_begin`).
+
+    PostgreSQL: an engine of its own on the same database, made once, whose connections are
+    read-only for good (`default_transaction_read_only`) and in autocommit: a read sends its
+    statements and nothing else — no BEGIN, no ROLLBACK, two round trips fewer each time — and
+    PostgreSQL still refuses any write slipped into it. Under READ COMMITTED, PostgreSQL's
+    default, statements of one transaction each saw their own snapshot anyway: a read loses no
+    consistency it had. It is disposed of with its engine."""
     if engine.dialect.name != "postgresql":
         return engine
-    return _with_options(engine, "_sons_reader", postgresql_readonly=True)
+    found: Engine | None = engine.__dict__.get("_sons_reader")
+    if found is None:
+        given = engine.url.query.get("options", "")
+        parts = [given] if isinstance(given, str) else list(given)
+        options = " ".join([*filter(None, parts), "-c default_transaction_read_only=on"])
+        made = sa.create_engine(
+            engine.url.update_query_dict({"options": options}),
+            isolation_level="AUTOCOMMIT",
+            pool_pre_ping=True,
+            **_engine_options(bool(engine.echo)),
+        )
+        engine._sons_reader = made  # type: ignore[attr-defined]
+        event.listen(engine, "engine_disposed", lambda _engine: made.dispose())
+        found = made
+    return found
 
 
 # The newest migration. A store already there is opened without loading Alembic and its
