@@ -8,9 +8,11 @@ traceback would in a terminal.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -40,9 +42,12 @@ def wide_consoles() -> Iterator[None]:
             c.width = width
 
 
-def run_in_process(*args: str) -> Finished:
-    with wide_consoles():
-        result = CliRunner().invoke(app, list(args))
+def run_in_process(
+    *args: str, env: Mapping[str, str | None] | None = None, cwd: Path | None = None
+) -> Finished:
+    """`env`: variables set (None: unset) while the command runs; `cwd`: its folder."""
+    with wide_consoles(), contextlib.chdir(cwd) if cwd else contextlib.nullcontext():
+        result = CliRunner().invoke(app, list(args), env=dict(env) if env else None)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return Finished(result.exit_code, result.stdout, result.stderr)

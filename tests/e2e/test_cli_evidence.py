@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
+from cli_in_process import Finished, run_in_process
 from evidence_samples import (
     BOURG,
     BOURG_ANSWERS,
@@ -44,11 +45,20 @@ def workspace(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def sons(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _variables(workspace: Path) -> dict[str, str]:
+    return {"SONS_DATABASE_URL": f"sqlite:///{workspace}/sons.sqlite3", "SONS_ACTOR": "test:e2e"}
+
+
+def sons(workspace: Path, *args: str) -> Finished:
+    """In this process (`cli_in_process`): a Python start-up spared per command."""
+    return run_in_process(*args, env=_variables(workspace), cwd=workspace)
+
+
+def sons_subprocess(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Through `python -m sons`, as the shell runs it (start-up, encoding, exit code)."""
     env = {
         **os.environ,
-        "SONS_DATABASE_URL": f"sqlite:///{workspace}/sons.sqlite3",
-        "SONS_ACTOR": "test:e2e",
+        **_variables(workspace),
         "COLUMNS": "250",
         "NO_COLOR": "1",
         "PYTHONIOENCODING": "utf-8",
@@ -83,7 +93,7 @@ def counted(report: dict[str, Any]) -> dict[tuple[str, str, str], int]:
 def test_import_then_status_counts_exactly_and_says_what_is_missing(workspace: Path) -> None:
     rows, expected = expected_log()
     write_csv(workspace / "journal.csv", rows)
-    result = sons(workspace, "evidence", "import", "journal.csv")
+    result = sons_subprocess(workspace, "evidence", "import", "journal.csv")
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{len(rows)} envoi(s) enregistré(s)" in result.stdout
     report = status(workspace)

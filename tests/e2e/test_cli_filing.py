@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from cli_in_process import Finished, run_in_process
 from filing_fixtures import ADVANCE_DAY, BALANCE_DAY, CODE, ORDER_A, pay, pdf, seed_filing
 from sons.store.database import open_store
 
@@ -21,26 +22,33 @@ pytestmark = pytest.mark.e2e
 
 
 class Sons:
+    """`sons …` in this process (`cli_in_process`), or through `python -m sons` with `real`."""
+
     def __init__(self, tmp_path: Path, url: str) -> None:
         self.cwd = tmp_path
-        self.env = {
-            **os.environ,
-            "COLUMNS": "250",
-            "NO_COLOR": "1",
-            "PYTHONIOENCODING": "utf-8",
-            "SONS_DATABASE_URL": url,
-            "SONS_ACTOR": "alice@editeur.fr",
-        }
+        self.variables = {"SONS_DATABASE_URL": url, "SONS_ACTOR": "alice@editeur.fr"}
+        self.real_next = False
 
-    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def __call__(self, *args: str) -> subprocess.CompletedProcess[str] | Finished:
+        if not self.real_next:
+            return run_in_process(*args, env=self.variables, cwd=self.cwd)
+        self.real_next = False
+        env = {**os.environ, **self.variables}
+        env.update(COLUMNS="250", NO_COLOR="1", PYTHONIOENCODING="utf-8")
         return subprocess.run(
             [sys.executable, "-m", "sons", *args],
             capture_output=True,
             text=True,
-            env=self.env,
+            env=env,
             cwd=self.cwd,
             timeout=180,
         )
+
+    @property
+    def real(self) -> Sons:
+        """The next call runs as a subprocess."""
+        self.real_next = True
+        return self
 
     def json(self, *args: str) -> Any:
         done = self(*args, "--json")
@@ -76,7 +84,7 @@ def test_advance_then_balance_from_the_orders(tmp_path: Path) -> None:
     assert checked.returncode == 0, checked.stdout
     assert "Aucune erreur" in checked.stdout
 
-    filed = sons("deposit", "mark-filed", name)
+    filed = sons.real("deposit", "mark-filed", name)
     assert filed.returncode == 0, filed.stderr
     assert "« Brouillon » à « Déposée »" in filed.stdout
     (advance,) = sons.json("request", "list")

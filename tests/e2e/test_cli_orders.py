@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from cli_in_process import Finished, run_in_process
+
 pytestmark = pytest.mark.e2e
 
 EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
@@ -22,32 +24,46 @@ SIRET = "88888888000018"
 
 
 class Sons:
-    """`python -m sons …` against one SQLite file, as one user."""
+    """`sons …` against one SQLite file, as one user: in this process (`cli_in_process`), or
+    through `python -m sons` with `real` (a few calls per test: start-up, encoding and exit
+    codes as the shell sees them)."""
 
     def __init__(self, tmp_path: Path) -> None:
         self.database = tmp_path / "sons.sqlite3"
-        self.env = {
-            **os.environ,
-            "COLUMNS": "250",
-            "NO_COLOR": "1",
-            "PYTHONIOENCODING": "utf-8",
+        self.variables: dict[str, str | None] = {
             "SONS_DATABASE_URL": f"sqlite:///{self.database}",
             "SONS_ACTOR": "alice@editeur.fr",
+            "SONS_VENDOR": None,
         }
-        self.env.pop("SONS_VENDOR", None)
         self.cwd = tmp_path
+        self.real_next = False
 
-    def __call__(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    def __call__(self, *args: str, **env: str) -> subprocess.CompletedProcess[str] | Finished:
+        if not self.real_next:
+            return run_in_process(*args, env={**self.variables, **env}, cwd=self.cwd)
+        self.real_next = False
+        variables = {**os.environ, "COLUMNS": "250", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"}
+        for name, value in {**self.variables, **env}.items():
+            if value is None:
+                variables.pop(name, None)
+            else:
+                variables[name] = value
         return subprocess.run(
             [sys.executable, "-m", "sons", *args],
             capture_output=True,
             text=True,
             encoding="utf-8",
-            env={**self.env, **env},
+            env=variables,
             cwd=self.cwd,
             timeout=120,
             check=False,
         )
+
+    @property
+    def real(self) -> Sons:
+        """The next call runs as a subprocess."""
+        self.real_next = True
+        return self
 
     def ok(self, *args: str, code: int = 0, **env: str) -> str:
         result = self(*args, **env)
@@ -87,7 +103,7 @@ def fixed_orders(tmp_path: Path) -> Path:
 
 
 def test_the_newcomer_path(sons: Sons, tmp_path: Path) -> None:
-    out = sons.ok("vendor", "create", "--name", "Éditeur de démo", "--siret", SIRET)
+    out = sons.real.ok("vendor", "create", "--name", "Éditeur de démo", "--siret", SIRET)
     assert "Éditeur créé" in out and "SIREN 888888880" in out
     out = sons.ok("client", "import-finess", str(EXAMPLES / "finess-extrait.csv"))
     assert "14 établissement(s) enregistré(s)" in out
@@ -104,7 +120,7 @@ def test_the_newcomer_path(sons: Sons, tmp_path: Path) -> None:
     assert {c["status"] for c in clients["clients"]} == {"private"}
 
     # Every finding explained, in French, placed, with its source; exit 1 (errors found).
-    out = sons.ok("order", "check", "--all", "--date", "2022-12-01", code=1)
+    out = sons.real.ok("order", "check", "--all", "--date", "2022-12-01", code=1)
     assert "ORDER_RAD_SINGLE_SCENARIO" in out and "un seul scénario d'installation" in out
     assert "SCENARIO_PROFILE_MISSING" in out
     assert "Le profil « Opérateur Mailiz » est requis car réponse" in out
@@ -179,7 +195,7 @@ def test_bad_input_exits_2_lists_every_problem_and_stores_nothing(
         encoding="utf-8",
     )
     journal = sons.rows("journal_entries")
-    out = sons.bad_input("order", "import", str(orders))
+    out = sons.real.bad_input("order", "import", str(orders))
     for placed in (
         "commandes.csv, ligne 1, colonne « question_inventee »",
         "commandes.csv, ligne 2, colonne « prestation_ht » : Montant « 1000,005 »",

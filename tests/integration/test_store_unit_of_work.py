@@ -138,18 +138,27 @@ def test_a_unit_of_work_is_used_once_and_signed(engine: Engine) -> None:
         pass
 
 
+@pytest.mark.parametrize("kind", ["read_only", "glance"])
 def test_a_read_only_unit_of_work_cannot_write_on_postgresql(
-    engine: Engine, clock: TickingClock
+    engine: Engine, clock: TickingClock, kind: str
 ) -> None:
-    """PostgreSQL is told by the BEGIN itself (« BEGIN READ ONLY »): a write slipped into a
-    reader's unit of work fails in the database, and the next writer is unaffected."""
+    """PostgreSQL refuses the write itself: told by the BEGIN (« BEGIN READ ONLY ») for a
+    read, by the connection (`default_transaction_read_only`) for a glance; the next writer is
+    unaffected."""
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no read-only transactions; its readers never write")
-    reading = UnitOfWork(engine, "lecture", clock, read_only=True)
+    reading = UnitOfWork(engine, "lecture", clock, **{kind: True})  # type: ignore[arg-type]
     with pytest.raises(sa.exc.InternalError, match="read-only transaction"), reading as uow:
         uow.session.execute(sa.text("UPDATE vendors SET name = name"))
     with UnitOfWork(engine, "écriture", clock) as uow:
         uow.session.execute(sa.text("SELECT 1"))
-        assert (
-            uow.session.connection().exec_driver_sql("SHOW transaction_read_only").scalar() == "off"
-        )
+        read_only = uow.session.connection().exec_driver_sql("SHOW transaction_read_only")
+        assert read_only.scalar() == "off"
+
+
+def test_a_glance_streams_nothing_but_reads_what_is_committed(
+    engine: Engine, clock: TickingClock, seeded: Seeded
+) -> None:
+    with UnitOfWork(engine, "lecture", clock, glance=True) as uow:
+        assert uow.read_only
+        assert uow.session.execute(sa.text("SELECT count(*) FROM vendors")).scalar() == 2

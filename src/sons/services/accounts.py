@@ -478,7 +478,8 @@ class Accounts:
         """The caller and CSRF token of a session cookie, or None if it is unknown or expired."""
         if not token or len(token) > 128:
             return None
-        with self._read() as uow:
+        # A glance (one statement): every page reads it, see `UnitOfWork(glance=True)`.
+        with UnitOfWork(self._engine, "lecture", self._clock, glance=True) as uow:
             found = self._repo(uow).session_caller(digest(token))
         if found is None:
             return None

@@ -24,6 +24,12 @@ def reading(engine: Engine) -> UnitOfWork:
     return UnitOfWork(engine, READER, read_only=True)
 
 
+def glancing(engine: Engine) -> UnitOfWork:
+    """A glance: a read of a few statements that need no common snapshot (a list's count and
+    its page), nothing streamed; on PostgreSQL it costs no BEGIN and no ROLLBACK."""
+    return UnitOfWork(engine, READER, glance=True)
+
+
 def command_line_actor(environ: Mapping[str, str] | None = None) -> str:
     """`SONS_ACTOR` when set, else « cli:<OS user> »."""
     env = os.environ if environ is None else environ

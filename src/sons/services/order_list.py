@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from sons.services.accounts import Caller, Forbidden
-from sons.services.actors import reading
+from sons.services.actors import glancing
 from sons.store.journal import journal_tail
 from sons.store.order_list import OrderListRow, OrderQuery, count_orders, order_rows
 
@@ -293,7 +293,8 @@ def order_page(
         signed_to=filters.signed_to,
     )
     offset = (page - 1) * per_page
-    with reading(engine) as uow:
+    # A glance: the count and the page are two statements, each may see its own snapshot.
+    with glancing(engine) as uow:
         counted = _COUNTS.count(engine, uow.session, query, COUNT_CAP)
         exact = counted <= COUNT_CAP
         rows = (

@@ -139,19 +139,29 @@ def writer(engine: Engine) -> Engine:
 
 
 def reader(engine: Engine) -> Engine:
-    """The engine the read-only units of work use.
-
-    SQLite: the engine itself (its readers take no write lock, see `_on_begin`).
-
-    PostgreSQL: an engine of its own on the same database, made once, whose connections are
-    read-only for good (`default_transaction_read_only`) and in autocommit: a read sends its
-    statements and nothing else — no BEGIN, no ROLLBACK, two round trips fewer each time — and
-    PostgreSQL still refuses any write slipped into it. Under READ COMMITTED, PostgreSQL's
-    default, statements of one transaction each saw their own snapshot anyway: a read loses no
-    consistency it had. It is disposed of with its engine."""
+    """The same engine, its transactions read-only: PostgreSQL refuses any write in them, told
+    by the BEGIN itself (« BEGIN READ ONLY », no round trip of its own). SQLite's readers
+    take no write lock (see `_on_begin`); nothing writes through a reader's unit of work."""
     if engine.dialect.name != "postgresql":
         return engine
-    found: Engine | None = engine.__dict__.get("_sons_reader")
+    return _with_options(engine, "_sons_reader", postgresql_readonly=True)
+
+
+def glancer(engine: Engine) -> Engine:
+    """The engine for glances: reads of a few statements, each on its own snapshot (a page's
+    session, a list's count and rows), on the hot path of every page.
+
+    SQLite: the engine itself (a transaction there costs no round trip).
+
+    PostgreSQL: an engine of its own on the same database, made once, whose connections are
+    read-only for good (`default_transaction_read_only`) and in autocommit: a glance sends its
+    statements and nothing else — no BEGIN, no ROLLBACK, two round trips fewer — and
+    PostgreSQL still refuses any write slipped into it. Under READ COMMITTED, PostgreSQL's
+    default, statements of one transaction each see their own snapshot anyway. Not for streamed
+    reads: a server-side cursor needs a transaction. It is disposed of with its engine."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    found: Engine | None = engine.__dict__.get("_sons_glancer")
     if found is None:
         given = engine.url.query.get("options", "")
         parts = [given] if isinstance(given, str) else list(given)
@@ -162,7 +172,7 @@ def reader(engine: Engine) -> Engine:
             pool_pre_ping=True,
             **_engine_options(bool(engine.echo)),
         )
-        engine._sons_reader = made  # type: ignore[attr-defined]
+        engine._sons_glancer = made  # type: ignore[attr-defined]
         event.listen(engine, "engine_disposed", lambda _engine: made.dispose())
         found = made
     return found

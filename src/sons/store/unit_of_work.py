@@ -19,7 +19,7 @@ from typing import Self
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from sons.store.database import reader, writer
+from sons.store.database import glancer, reader, writer
 from sons.store.directory import DirectoryRepository
 from sons.store.eligibility import EligibilityRepository
 from sons.store.errors import StoreError
@@ -64,13 +64,16 @@ class UnitOfWork:
         clock: Clock = system_clock,
         *,
         read_only: bool = False,
+        glance: bool = False,
     ) -> None:
         if not actor.strip():
             raise StoreError("Toute écriture est attribuée à quelqu'un : l'auteur est vide.")
         self._engine = engine
         self.actor = actor
         self._clock = clock
-        self.read_only = read_only
+        # A glance is a read whose statements each see their own snapshot (see `glancer`).
+        self.read_only = read_only or glance
+        self._glance = glance
         self._entered = False
 
     def now(self) -> dt.datetime:
@@ -84,7 +87,12 @@ class UnitOfWork:
         if self._entered:
             raise StoreError("Une unité de travail ne sert qu'une fois.")
         self._entered = True
-        bind = reader(self._engine) if self.read_only else writer(self._engine)
+        if self._glance:
+            bind = glancer(self._engine)
+        elif self.read_only:
+            bind = reader(self._engine)
+        else:
+            bind = writer(self._engine)
         self.session = Session(bind, expire_on_commit=False)
         self.session.begin()
         try:
