@@ -21,7 +21,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import BigInteger, ForeignKeyConstraint, Index, String, Text
@@ -211,6 +211,11 @@ def _recovery(row: RecoveryOrderRow) -> RecoveryOrder:
     )
 
 
+# What the operator records on a request with money: a payment or a recovery order.
+_MoneyRow = TypeVar("_MoneyRow", PaymentRow, RecoveryOrderRow)
+_Money = TypeVar("_Money", Payment, RecoveryOrder)
+
+
 # --- repository -------------------------------------------------------------------------------
 
 
@@ -380,26 +385,10 @@ class InstructionRepository:
             recorded_at=self._clock(),
             recorded_by=self._actor,
         )
-        self._session.add(row)
-        self._session.flush()
-        payment = _payment(row)
-        self._journal.record(
-            JournalAction.CREATE,
-            PAYMENT,
-            str(payment.id),
-            after=payment.as_dict(),
-            vendor_id=request.vendor_id,
-        )
-        return payment
+        return self._recorded(row, _payment, PAYMENT, request.vendor_id)
 
     def payments(self, request_ids: Iterable[int]) -> list[Payment]:
-        found: list[Payment] = []
-        for chunk in chunked(sorted(set(request_ids)), IN_CHUNK):
-            rows = self._session.scalars(
-                sa.select(PaymentRow).where(PaymentRow.request_id.in_(chunk))
-            )
-            found.extend(_payment(row) for row in rows)
-        return sorted(found, key=lambda p: p.id)
+        return self._of_requests(PaymentRow, _payment, request_ids)
 
     def add_recovery(
         self, request: StoredRequest, amount_cents: int, issued_on: dt.date, motive: str
@@ -413,26 +402,32 @@ class InstructionRepository:
             recorded_at=self._clock(),
             recorded_by=self._actor,
         )
-        self._session.add(row)
-        self._session.flush()
-        order = _recovery(row)
-        self._journal.record(
-            JournalAction.CREATE,
-            RECOVERY_ORDER,
-            str(order.id),
-            after=order.as_dict(),
-            vendor_id=request.vendor_id,
-        )
-        return order
+        return self._recorded(row, _recovery, RECOVERY_ORDER, request.vendor_id)
 
     def recoveries(self, request_ids: Iterable[int]) -> list[RecoveryOrder]:
-        found: list[RecoveryOrder] = []
+        return self._of_requests(RecoveryOrderRow, _recovery, request_ids)
+
+    def _recorded(
+        self, row: _MoneyRow, convert: Callable[[Any], _Money], entity: str, vendor_id: int
+    ) -> _Money:
+        """A payment or recovery order stored, and journaled with what it says."""
+        self._session.add(row)
+        self._session.flush()
+        made = convert(row)
+        self._journal.record(
+            JournalAction.CREATE, entity, str(made.id), after=made.as_dict(), vendor_id=vendor_id
+        )
+        return made
+
+    def _of_requests(
+        self, table: type[_MoneyRow], convert: Callable[[Any], _Money], request_ids: Iterable[int]
+    ) -> list[_Money]:
+        """The payments or recovery orders of these requests, by id."""
+        found: list[_Money] = []
         for chunk in chunked(sorted(set(request_ids)), IN_CHUNK):
-            rows = self._session.scalars(
-                sa.select(RecoveryOrderRow).where(RecoveryOrderRow.request_id.in_(chunk))
-            )
-            found.extend(_recovery(row) for row in rows)
-        return sorted(found, key=lambda r: r.id)
+            rows = self._session.scalars(sa.select(table).where(table.request_id.in_(chunk)))
+            found.extend(convert(row) for row in rows)
+        return sorted(found, key=lambda item: item.id)
 
     def finding_counts(self, request_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
         """Request id → (errors, warnings) of its latest intake."""
