@@ -132,7 +132,7 @@ def test_pages_cut_the_list_and_bounds_are_kept(engine: Engine, stored: Seeded) 
     assert (pages[0].has_previous, pages[0].has_next, pages[2].has_next) == (False, True, False)
 
     past_the_end = order_page(engine, vendor, OrderFilters(), page=9, per_page=3)
-    assert (past_the_end.items, past_the_end.total, past_the_end.first_index) == ([], 7, 0)
+    assert (past_the_end.items, past_the_end.total, past_the_end.first_index) == ((), 7, 0)
     clamped = order_page(engine, vendor, OrderFilters(), page=-4, per_page=100_000)
     assert (clamped.page, clamped.per_page, len(clamped.items)) == (1, MAX_PER_PAGE, 7)
 
@@ -240,4 +240,103 @@ def test_reading_in_order_finds_what_seeking_finds(
     sought = pages()
     assert any(sought)
     monkeypatch.setattr(store_order_list, "IN_ORDER_FACTOR", 0)  # every page reads in order
+    monkeypatch.setattr(order_list, "_REMEMBERED", order_list._Remembered())  # read anew
     assert pages() == sought
+
+
+def test_a_page_is_read_again_only_once_the_journal_has_moved(
+    engine: Engine,
+    stored: Seeded,
+    clock: TickingClock,
+    make_order: Callable[..., PurchaseOrder],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    read: list[int] = []
+    real_rows = order_list.order_rows
+
+    def reading(*args: object, **kwargs: object) -> object:
+        read.append(1)
+        return real_rows(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(order_list, "order_rows", reading)
+    vendor = stored.vendor_id
+    first = order_page(engine, vendor, OrderFilters(), page=1, per_page=2)
+    again = order_page(engine, vendor, OrderFilters(), page=1, per_page=2)
+    assert again == first and len(read) == 1
+    # Another page, other filters, another tenant: each read on its own.
+    assert order_page(engine, vendor, OrderFilters(), page=2, per_page=2) != first
+    assert order_page(engine, stored.other_vendor_id, OrderFilters(), per_page=2) != first
+    assert len(read) == 3
+
+    with UnitOfWork(engine, "amorçage", clock) as uow:
+        uow.orders.add(vendor, make_order("AA-0001"))
+    moved = order_page(engine, vendor, OrderFilters(), page=1, per_page=2)
+    assert [item.number for item in moved.items] == ["AA-0001", "AV-1"] and moved.total == 8
+    assert len(read) == 4
+
+
+def _every_page(engine: Engine, vendor: int | None, filters: OrderFilters) -> list[list[str]]:
+    return [
+        [f"{i.vendor_id}/{i.number}" for i in order_page(engine, vendor, filters, n, 2).items]
+        for n in range(1, 8)
+    ]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [OrderFilters(), OrderFilters(client="saint-denis"), OrderFilters(number="BC-")],
+    ids=["tout", "client", "numero"],
+)
+@pytest.mark.parametrize("operator", [False, True], ids=["editeur", "operateur"])
+def test_deep_pages_read_after_bookmarks_are_the_pages_offsets_give(
+    engine: Engine,
+    stored: Seeded,
+    clock: TickingClock,
+    make_order: Callable[..., PurchaseOrder],
+    monkeypatch: pytest.MonkeyPatch,
+    filters: OrderFilters,
+    operator: bool,
+) -> None:
+    """A bookmark every 3 orders on lists of 2-order pages: pages 3 and further seek a bookmark,
+    then skip fewer orders; they are the pages that skipping from the start gives, for one vendor's
+    list and for every vendor's (both vendors' orders, the bookmark's vendor compared too)."""
+    with UnitOfWork(engine, "amorçage", clock) as uow:
+        uow.orders.add_many(
+            stored.vendor_id,
+            [make_order(f"BC-2030-{n:03d}", client_id="750712184") for n in range(6)],
+        )
+        uow.orders.add_many(
+            stored.other_vendor_id,
+            [make_order(f"BC-2030-{n:03d}", vendor_siret=OTHER_VENDOR.siret) for n in range(3)],
+        )
+    vendor = None if operator else stored.vendor_id
+    skipped = _every_page(engine, vendor, filters)
+    assert sum(map(len, skipped)) >= 7  # pages 4 and further seek a bookmark
+
+    bookmarked: list[tuple[str | None, int]] = []
+    real_bookmarks = order_list.order_bookmarks
+
+    def bookmarking(*args: object, **kwargs: object) -> object:
+        after = kwargs["after"]
+        bookmarked.append((after.number if after else None, kwargs["count"]))  # type: ignore[attr-defined]
+        return real_bookmarks(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(order_list, "order_bookmarks", bookmarking)
+    monkeypatch.setattr(order_list, "BOOKMARK_EVERY", 3)
+    monkeypatch.setattr(order_list, "_REMEMBERED", order_list._Remembered())
+    assert _every_page(engine, vendor, filters) == skipped
+    # Read as the pages go deeper, each time from the last one read, never from the start
+    # again (pages 3 to 7 start after 4, 6, 8, 10 and 12 orders: one bookmark more for 4, 6,
+    # 10 and 12).
+    assert [count for _after, count in bookmarked] == [1] * len(bookmarked)
+    assert bookmarked and bookmarked[0][0] is None
+    assert all(after is not None for after, _count in bookmarked[1:])
+
+    # The last page first: its bookmarks at once, then the pages before it use them.
+    bookmarked.clear()
+    monkeypatch.setattr(order_list, "_REMEMBERED", order_list._Remembered())
+    last = max(n for n, page in enumerate(skipped, 1) if page)
+    deep = order_page(engine, vendor, filters, last, 2)
+    assert [f"{i.vendor_id}/{i.number}" for i in deep.items] == skipped[last - 1]
+    assert _every_page(engine, vendor, filters) == skipped
+    assert bookmarked == [(None, (last - 1) * 2 // 3)]

@@ -4,7 +4,8 @@
 
 Tenant-scoped: `vendor_id` is the caller's vendor; `None` is the operator's view of every
 vendor's orders (the entry point decides from the caller, never from user input). Two queries
-per page (count, rows) whatever the store holds: the list stays fast with 100,000 orders
+per page (count, rows) whatever the store holds, and none of them for a list read again while
+nothing changed (`_Remembered`): the list stays fast with 100,000 orders
 (benchmarks/bench_web_latency.py).
 
 Findings are not listed: they are computed by checking an order against the referential, which
@@ -26,7 +27,14 @@ from sqlalchemy.orm import Session
 from sons.services.accounts import Caller, Forbidden
 from sons.services.actors import glancing
 from sons.store.journal import journal_tail
-from sons.store.order_list import OrderListRow, OrderQuery, count_orders, order_rows
+from sons.store.order_list import (
+    OrderKey,
+    OrderListRow,
+    OrderQuery,
+    count_orders,
+    order_bookmarks,
+    order_rows,
+)
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -101,7 +109,8 @@ class OrderPage:
     """One page of orders. `total` is exact when `total_is_exact`; otherwise more than
     COUNT_CAP orders match and `total` is COUNT_CAP (« plus de 10 000 »)."""
 
-    items: list[OrderSummary]
+    # A tuple: a page may be handed to several requests (see `_Remembered`).
+    items: tuple[OrderSummary, ...]
     total: int
     page: int
     per_page: int
@@ -229,43 +238,97 @@ def vendor_scope(caller: Caller) -> int | None:
     return caller.vendor_id
 
 
-class _RememberedCounts:
-    """The counts of recent lists, per database, valid while the journal's tail is unchanged.
+class _Remembered:
+    """What recent lists read, per database, valid while the journal's tail is unchanged.
 
-    Paging through a list, or coming back to it, asks the same count again: counting up to
-    COUNT_CAP reads as many index entries each time. Every state change adds a journal entry,
-    so a count is kept with the journal's last entry (id and hash: distinct for two databases)
-    and asked again only once the journal has moved on. An empty journal keeps nothing (its
-    data may have been loaded around it)."""
+    Every state change adds a journal entry, in the transaction that makes it, and writers
+    append one at a time (`store.journal.lock_for_append`): while the journal's last entry (id
+    and hash, distinct for two databases) is the same, so are the orders, their clients' names
+    and their vendors'. A list read again — its count, its bookmarks, one of its pages — is then
+    taken from here instead of the database; any change makes the next reading ask anew. An
+    empty journal keeps nothing (its data may have been loaded around it). The newest SIZE
+    readings are kept, per process."""
 
     SIZE = 512
 
     def __init__(self) -> None:
-        self._by_engine: weakref.WeakKeyDictionary[Engine, OrderedDict[Hashable, int]] = (
+        self._by_engine: weakref.WeakKeyDictionary[Engine, OrderedDict[Hashable, object]] = (
             weakref.WeakKeyDictionary()
         )
         self._lock = threading.Lock()
 
-    def count(self, engine: Engine, session: Session, query: OrderQuery, at_most: int) -> int:
-        tail = journal_tail(session)
-        if tail is None:
-            return count_orders(session, query, at_most=at_most)
-        key = (query, at_most, tail)
+    def recall(self, engine: Engine, key: Hashable) -> object | None:
         with self._lock:
-            counts = self._by_engine.setdefault(engine, OrderedDict())
-            known = counts.get(key)
-            if known is not None:
-                counts.move_to_end(key)
-                return known
-        counted = count_orders(session, query, at_most=at_most)
+            kept = self._by_engine.setdefault(engine, OrderedDict())
+            found = kept.get(key)
+            if found is not None:
+                kept.move_to_end(key)
+            return found
+
+    def keep(self, engine: Engine, key: Hashable, value: object) -> None:
         with self._lock:
-            counts[key] = counted
-            while len(counts) > self.SIZE:
-                counts.popitem(last=False)
-        return counted
+            kept = self._by_engine.setdefault(engine, OrderedDict())
+            kept[key] = value
+            kept.move_to_end(key)
+            while len(kept) > self.SIZE:
+                kept.popitem(last=False)
 
 
-_COUNTS = _RememberedCounts()
+_REMEMBERED = _Remembered()
+Tail = tuple[int, str] | None
+
+
+def _count(engine: Engine, session: Session, query: OrderQuery, tail: Tail) -> int:
+    """How many orders match, counted up to COUNT_CAP + 1."""
+    key = ("count", query, tail)
+    known = _REMEMBERED.recall(engine, key) if tail is not None else None
+    if isinstance(known, int):
+        return known
+    counted = count_orders(session, query, at_most=COUNT_CAP)
+    if tail is not None:
+        _REMEMBERED.keep(engine, key, counted)
+    return counted
+
+
+# A deep page seeks the last bookmark before it: one every this many orders (see
+# `order_bookmarks`); a page skips fewer orders than that.
+BOOKMARK_EVERY = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Bookmarks:
+    keys: tuple[OrderKey, ...]
+    # Whether the list ends before the next bookmark would be.
+    complete: bool
+
+
+def _start(
+    engine: Engine, session: Session, query: OrderQuery, offset: int, tail: Tail
+) -> tuple[OrderKey | None, int]:
+    """Where a page at `offset` starts reading: after a bookmark, and how many orders further.
+    The bookmarks are read up to the page the first time (a walk as long as the page's own
+    would be), extended as deeper pages are asked, and kept while the list is unchanged."""
+    wanted = offset // BOOKMARK_EVERY
+    if tail is None or wanted == 0:
+        return None, offset
+    key = ("bookmarks", query, tail)
+    known = _REMEMBERED.recall(engine, key)
+    marks = known if isinstance(known, _Bookmarks) else _Bookmarks((), complete=False)
+    if len(marks.keys) < wanted and not marks.complete:
+        missing = wanted - len(marks.keys)
+        more = order_bookmarks(
+            session,
+            query,
+            every=BOOKMARK_EVERY,
+            count=missing,
+            after=marks.keys[-1] if marks.keys else None,
+        )
+        marks = _Bookmarks((*marks.keys, *more), complete=len(more) < missing)
+        _REMEMBERED.keep(engine, key, marks)
+    used = min(wanted, len(marks.keys))
+    if used == 0:
+        return None, offset
+    return marks.keys[used - 1], offset - used * BOOKMARK_EVERY
 
 
 def order_page(
@@ -293,14 +356,29 @@ def order_page(
         signed_to=filters.signed_to,
     )
     offset = (page - 1) * per_page
-    # A glance: the count and the page are two statements, each may see its own snapshot.
+    # A glance: the statements each see their own snapshot, and each snapshot has the journal
+    # tail read first or a later one, so that what is remembered is never older than its key.
     with glancing(engine) as uow:
-        counted = _COUNTS.count(engine, uow.session, query, COUNT_CAP)
+        tail = journal_tail(uow.session)
+        key = ("page", query, offset, per_page, tail)
+        known = _REMEMBERED.recall(engine, key) if tail is not None else None
+        if isinstance(known, OrderPage):
+            return known
+        counted = _count(engine, uow.session, query, tail)
         exact = counted <= COUNT_CAP
-        rows = (
-            order_rows(uow.session, query, limit=per_page, offset=offset, matching=counted)
-            if not exact or counted > offset
-            else []
-        )
+        rows: list[OrderListRow] = []
+        if not exact or counted > offset:
+            after, skipped = _start(engine, uow.session, query, offset, tail)
+            rows = order_rows(
+                uow.session,
+                query,
+                limit=per_page,
+                offset=skipped,
+                matching=counted,
+                after=after,
+            )
     total = counted if exact else COUNT_CAP
-    return OrderPage([_summary(row) for row in rows], total, page, per_page, exact)
+    found = OrderPage(tuple(_summary(row) for row in rows), total, page, per_page, exact)
+    if tail is not None:
+        _REMEMBERED.keep(engine, key, found)
+    return found
