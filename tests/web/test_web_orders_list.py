@@ -207,3 +207,32 @@ def test_a_list_past_the_count_cap_says_more_than(
     text = text_of(page.text)
     assert "Plus de 20 bon(s) de commande — n° 21 à 30. Affinez avec les filtres" in text
     assert "Page 3 Page suivante" in text and "Dernière page" not in text
+
+
+def test_a_page_read_again_is_the_same_for_its_reader_and_new_once_orders_change(
+    client: TestClient, accounts: Accounts, people: People
+) -> None:
+    """The vendor's and the operator's lists of vendor A's « H- » orders hold the same orders,
+    read once and kept: each still reads as its own (the operator's names the vendor), and an
+    order added since shows on the next reading."""
+    store_orders(accounts)
+    log_in(client, people.vendor_user)
+    vendor_view = client.get("/commandes", params={"numero": "H-"})
+    assert "3 bon(s) de commande" in text_of(vendor_view.text)
+    assert "?editeur=" not in vendor_view.text and ">Éditeur<" not in vendor_view.text
+    assert client.get("/commandes", params={"numero": "H-"}).text == vendor_view.text
+
+    client.cookies.clear()
+    log_in(client, people.instructor)
+    operator_view = client.get("/commandes", params={"numero": "H-"})
+    assert "3 bon(s) de commande" in text_of(operator_view.text)
+    assert re.search(r'href="/commandes/H-1\?editeur=\d+"', operator_view.text)
+    assert '<th scope="col">Éditeur</th>' in operator_view.text
+
+    with UnitOfWork(accounts._engine, "tests") as uow:
+        vendor_id = uow.vendors.require_id(VENDOR_SIRET)
+        uow.orders.add(
+            vendor_id, order(VENDOR_SIRET, "H-4", "HOP-DPI-Va1", "130786049", dt.date(2023, 5, 4))
+        )
+    after = client.get("/commandes", params={"numero": "H-"})
+    assert "4 bon(s) de commande" in text_of(after.text) and "/commandes/H-4?" in after.text

@@ -6,10 +6,13 @@ filters. The caller's tenant scopes it (the operator sees every vendor's orders)
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from starlette.responses import Response
 
 from sons.entrypoints.web.context import SonsWeb, sons_web
@@ -20,6 +23,7 @@ from sons.services.order_list import (
     ORDER_STATUS_LABELS,
     OrderFilterError,
     OrderFilters,
+    OrderPage,
     OrderSummary,
     filters_as_params,
     filters_from_params,
@@ -34,10 +38,30 @@ CallerDep = Annotated[Caller, Depends(require_caller)]
 WebDep = Annotated[SonsWeb, Depends(sons_web)]
 
 
-def order_link(caller: Caller, item: OrderSummary) -> str:
+def order_link(item: OrderSummary, *, operator: bool) -> str:
     """The order's own page; the operator names the vendor too (numbers are per vendor)."""
     path = f"/commandes/{quote(item.number, safe='')}"
-    return f"{path}?{urlencode({'editeur': item.vendor_id})}" if caller.is_operator else path
+    return f"{path}?{urlencode({'editeur': item.vendor_id})}" if operator else path
+
+
+def page_label(listing: OrderPage) -> str:
+    return f"page {listing.page}" + (f" sur {listing.pages}" if listing.pages else "")
+
+
+@functools.lru_cache(maxsize=128)
+def orders_table(templates: Jinja2Templates, listing: OrderPage, operator: bool) -> Markup:
+    """The table of a page of orders, rendered once per page and kept: the order list hands the
+    same page to every request while nothing changes (`services.order_list`), and its 50 rows
+    were two thirds of the time a list page took to render."""
+    template = templates.get_template("orders_table.html")
+    return Markup(
+        template.render(
+            listing=listing,
+            operator=operator,
+            page_label=page_label(listing),
+            order_link=functools.partial(order_link, operator=operator),
+        )
+    )
 
 
 @router.get("/commandes")
@@ -52,7 +76,6 @@ async def orders_page(
         "active": "orders",
         "dispositifs": [d["code"] for d in dispositif_list(web.referential)],
         "statuses": ORDER_STATUS_LABELS,
-        "order_link": lambda item: order_link(caller, item),
     }
     try:
         filters = filters_from_params(request.query_params)
@@ -83,5 +106,7 @@ async def orders_page(
             "error": None,
             "listing": listing,
             "page_link": page_link,
+            "page_label": page_label(listing),
+            "orders_table": orders_table(web.templates, listing, caller.is_operator),
         },
     )
