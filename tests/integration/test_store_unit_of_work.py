@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from sons.domain.orders import LegalEntity, LegalStatus, PurchaseOrder
+from sons.store.database import PLAN_EACH_TIME
 from sons.store.directory import Establishment
 from sons.store.eligibility import Ceiling
 from sons.store.errors import AlreadyImportedError, StoreError
@@ -162,3 +163,34 @@ def test_a_glance_streams_nothing_but_reads_what_is_committed(
     with UnitOfWork(engine, "lecture", clock, glance=True) as uow:
         assert uow.read_only
         assert uow.session.execute(sa.text("SELECT count(*) FROM vendors")).scalar() == 2
+
+
+def test_statements_marked_plan_each_time_are_never_prepared(
+    engine: Engine, clock: TickingClock, seeded: Seeded
+) -> None:
+    """Psycopg prepares a statement run five times on a connection, and PostgreSQL may then
+    keep a generic plan: a statement marked PLAN_EACH_TIME is sent unprepared however often it
+    runs (planned with its values), the others are prepared as before. SQLite ignores the
+    mark: same rows."""
+    marked = (
+        sa.select(sa.literal_column("'marquée'"), sa.func.count())
+        .select_from(sa.table("vendors"))
+        .where(sa.column("id") >= sa.bindparam("low"))
+        .execution_options(**{PLAN_EACH_TIME: True})
+    )
+    plain = sa.select(sa.literal_column("'ordinaire'"), sa.func.count()).select_from(
+        sa.table("vendors")
+    )
+    with UnitOfWork(engine, "lecture", clock, glance=True) as uow:
+        connection = uow.session.connection()
+        ids = connection.execute(sa.text("SELECT id FROM vendors")).scalars().all()
+        for low in range(8):
+            expected = sum(1 for vendor_id in ids if vendor_id >= low)
+            assert connection.execute(marked, {"low": low}).one() == ("marquée", expected)
+            assert connection.execute(plain).one() == ("ordinaire", len(ids))
+        if engine.dialect.name == "postgresql":
+            prepared = connection.exec_driver_sql(
+                "SELECT statement FROM pg_prepared_statements"
+            ).scalars()
+            texts = " ".join(prepared)
+            assert "'ordinaire'" in texts and "'marquée'" not in texts

@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from sons.domain.orders import ClientKind
+from sons.store.database import PLAN_EACH_TIME
 from sons.store.tables import (
     LegalEntityRow,
     ProfessionalRow,
@@ -405,6 +406,8 @@ def _page_statement(shape: _Shape, bounded: frozenset[str]) -> sa.Select[*tuple[
         )
         .join(page_ids, page_ids.c.id == PurchaseOrderRow.id)
         .order_by(PurchaseOrderRow.vendor_id, PurchaseOrderRow.number)
+        # How many orders match decides how best to find the page's: see PLAN_EACH_TIME.
+        .execution_options(**{PLAN_EACH_TIME: True})
     )
 
 
