@@ -12,14 +12,25 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from operator_fixtures import INTAKE_DAY, deposit_data, seed_operator, snapshot, write_deposit
+from operator_fixtures import (
+    INTAKE_DAY,
+    SPECIMEN_VENDOR,
+    deposit_data,
+    seed_operator,
+    snapshot,
+    write_deposit,
+)
 from sons.domain.money import format_euros
 from sons.domain.workflow import ReasonCode, Status, WorkflowError
 from sons.formats.deposit.mapping import file_name
+from sons.services.accounts import Caller, OrganisationKind, Role
 from sons.services.instruction import (
+    CancelOutcome,
     InstructionInputError,
+    PaymentOutcome,
     cancel,
     decide,
+    fire,
     pay,
     request_correction,
     show,
@@ -197,3 +208,64 @@ def test_cancel_and_recover_a_paid_advance(engine: Engine, clock: Any, received:
     assert order.issued_on == dt.date(2023, 2, 1) and "changé d'éditeur" in order.motive
     cancelled = cancel(engine, second, motive="Retrait.", actor=ACTOR, on=PAID_ON, clock=clock)
     assert cancelled.transition.after.status is Status.CANCELLED and cancelled.recovery is None
+
+
+def _caller(engine: Engine, *, operator: bool) -> Caller:
+    if operator:
+        return Caller(
+            1, "instructeur@asp.fr", "Instructeur", Role.OPERATOR_INSTRUCTOR, 1, "Opérateur",
+            OrganisationKind.OPERATOR, None,
+        )  # fmt: skip
+    with UnitOfWork(engine, "lecture") as uow:
+        vendor_id = uow.vendors.require_id(SPECIMEN_VENDOR.siret)
+    return Caller(
+        2, "admin@editeur.fr", "Admin", Role.VENDOR_ADMIN, 2, SPECIMEN_VENDOR.name,
+        OrganisationKind.VENDOR, vendor_id,
+    )  # fmt: skip
+
+
+def test_one_service_fires_every_verb_for_either_side(
+    engine: Engine, clock: Any, received: Any
+) -> None:
+    """What the web's forms and the API's verbs call: the operator's decisions, payments and
+    cancellations go through the instruction's rules, anything else through the workflow table,
+    which keeps each side to its own verbs; journaled under the caller."""
+    operator, vendor = _caller(engine, operator=True), _caller(engine, operator=False)
+    first, second = _ids(received[0])[:2]
+    today = PAID_ON
+
+    before = snapshot(engine)
+    with pytest.raises(WorkflowError) as vendor_decides:
+        fire(engine, vendor, first, "instruire", on=today, clock=clock)
+    assert vendor_decides.value.code == "WORKFLOW_FORBIDDEN"
+    assert snapshot(engine) == before
+
+    fire(engine, operator, first, "instruire", on=today, clock=clock)
+    fire(engine, operator, first, "valider", on=today, motive="Conforme.", clock=clock)
+    with pytest.raises(InstructionInputError, match="exige son montant"):
+        fire(engine, operator, first, "payer", on=today, clock=clock)
+    assert snapshot(engine) != before
+    requested = show(engine, first).view.request.amount_ttc_cents
+    assert requested is not None
+    paid = fire(engine, operator, first, "payer", on=today, amount_cents=requested, clock=clock)
+    assert isinstance(paid, PaymentOutcome) and paid.transition.after.status is Status.PAID
+    assert [p.paid_on for p in show(engine, first).payments] == [PAID_ON]
+
+    asked = fire(
+        engine,
+        operator,
+        second,
+        "demander-correction",
+        on=today,
+        reason=ReasonCode.INCORRECT,
+        motive="RIB illisible.",
+        clock=clock,
+    )
+    assert asked.after.status is Status.TO_AMEND  # type: ignore[union-attr]
+    cancelled = fire(engine, operator, second, "annuler", on=today, motive="Doublon.", clock=clock)
+    assert isinstance(cancelled, CancelOutcome) and cancelled.recovery is None
+    history = show(engine, second).view.history
+    assert [(entry.action, entry.actor) for entry in history[-2:]] == [
+        ("demander-correction", operator.actor),
+        ("annuler", operator.actor),
+    ]

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 
 from sons.domain.identifiers import IdentifierError, check_siret
 from sons.domain.orders import Vendor
+from sons.domain.workflow import Audience
 from sons.store.accounts import AccountRepository, ApiToken, Organisation, User
 from sons.store.unit_of_work import UnitOfWork, system_clock
 
@@ -123,6 +124,11 @@ class Caller:
     @property
     def is_admin(self) -> bool:
         return self.role in ADMIN_ROLES
+
+    @property
+    def audience(self) -> Audience:
+        """Which side of the workflow table the caller acts on."""
+        return Audience.OPERATOR if self.is_operator else Audience.VENDOR
 
     @property
     def role_label(self) -> str:

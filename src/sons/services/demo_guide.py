@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from sons.domain.workflow import STATUSES, Audience, RequestKind, Status, status_label
+from sons.domain.workflow import Audience, RequestKind, status_label
 from sons.services.accounts import Accounts, Caller, NotFound
 from sons.services.actors import reading
 from sons.services.demo_data import DEFECTS
 from sons.services.deposits import list_deposits
-from sons.services.instruction import queue
+from sons.services.instruction import AWAITING_OPERATOR, queue
 from sons.services.questionnaire_links import DEFAULT_DAYS, AnswersRefused, create_link
 from sons.store.unit_of_work import Clock, system_clock
 
@@ -29,8 +29,6 @@ CLIENT_ORDER, (CLIENT_ORDER_MISTAKE, _) = next(
     if defect[1] == "SCENARIO_ALTERNATIVES_CONFLICT"
 )
 CLIENT_RECIPIENT = "le client de la démonstration"
-# What the operator still has to act on: filed with it (not a vendor's draft) and not closed.
-AWAITING_OPERATOR = tuple(s for s in Status if s is not Status.DRAFT and not STATUSES[s].final)
 
 
 @dataclass(frozen=True)

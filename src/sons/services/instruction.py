@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from sons.domain.money import format_euros
 from sons.domain.workflow import (
     KIND_LABELS,
+    STATUSES,
     TRANSITIONS_BY_ACTION,
     Audience,
     ReasonCode,
@@ -32,6 +33,7 @@ from sons.domain.workflow import (
     status_label,
 )
 from sons.findings import Finding
+from sons.services.accounts import Caller
 from sons.services.actors import reading
 from sons.services.intake import instructions
 from sons.services.requests import (
@@ -54,6 +56,10 @@ DECISIONS = ("valider", "rejeter", "instruire", "declarer-incomplete")
 MOTIVATED = frozenset({"valider", "rejeter", "declarer-incomplete"})
 # The queue shows the statuses in the order a request lives them.
 QUEUE_ORDER = tuple(Status)
+# What the operator still has to act on: filed with it (not a vendor's draft) and not closed.
+AWAITING_OPERATOR = tuple(s for s in Status if s is not Status.DRAFT and not STATUSES[s].final)
+# The operator's verbs whose rules are the instruction's, over the workflow table's (`fire`).
+INSTRUCTION_VERBS = frozenset({"payer", "annuler", "recouvrer", "demander-correction", *DECISIONS})
 
 
 class InstructionInputError(StoreError):
@@ -432,3 +438,67 @@ def cancel(
             recovery = ledger.add_recovery(after, recovery_cents, on, motive.strip())
     transition = TransitionOutcome(before, after, TRANSITIONS_BY_ACTION[action], Audience.OPERATOR)
     return CancelOutcome(transition, recovery)
+
+
+# --- any verb, from the web or the API --------------------------------------------------------
+
+
+def fire(
+    engine: Engine,
+    caller: Caller,
+    ident: str,
+    action: str,
+    *,
+    on: dt.date,
+    motive: str | None = None,
+    reason: ReasonCode | None = None,
+    amount_cents: int | None = None,
+    file: Path | None = None,
+    expected_version: int | None = None,
+    clock: Clock = system_clock,
+) -> TransitionOutcome | PaymentOutcome | CancelOutcome:
+    """Fire `action` on the request `ident` for `caller`, whoever it is: the operator's
+    payments, cancellations, decisions and correction requests carry the instruction's own
+    rules (motives, amounts, recovery orders); anything else — the vendor's verbs, or a verb
+    the caller may not fire — goes to the workflow table, which judges who may fire what, on
+    the caller's own requests only. `on` dates a payment or a recovery order;
+    `expected_version` guards the table's transitions against a concurrent change."""
+    actor = caller.actor
+    if caller.is_operator and action in INSTRUCTION_VERBS:
+        if action == "payer":
+            if amount_cents is None:
+                raise InstructionInputError(
+                    "Un paiement exige son montant : rien n'a été enregistré."
+                )
+            return pay(
+                engine, ident, amount_cents=amount_cents, paid_on=on, actor=actor, clock=clock
+            )
+        if action in ("annuler", "recouvrer"):
+            return cancel(
+                engine,
+                ident,
+                motive=motive,
+                actor=actor,
+                on=on,
+                recovery_cents=amount_cents,
+                clock=clock,
+                file=file,
+            )
+        if action == "demander-correction":
+            return request_correction(
+                engine, ident, reason=reason, motive=motive, actor=actor, clock=clock, file=file
+            )
+        return decide(engine, ident, action, motive=motive, actor=actor, clock=clock, file=file)
+    return transition_request(
+        engine,
+        ident,
+        action,
+        audience=caller.audience,
+        vendor_id=None if caller.is_operator else caller.vendor_id,
+        actor=actor,
+        clock=clock,
+        motive=motive,
+        reason=reason,
+        file=file,
+        expected_version=expected_version,
+    )

@@ -21,23 +21,20 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 
 from sons.domain.money import AmountError, parse_euros
-from sons.domain.workflow import TRANSITIONS, Audience, ReasonCode, Transition
+from sons.domain.workflow import TRANSITIONS, ReasonCode, Transition
 from sons.entrypoints.api.auth import CallerDep
 from sons.entrypoints.api.errors import ApiError, documented
 from sons.entrypoints.api.listing import Page, PagingDep, exported, in_memory, respond
-from sons.entrypoints.api.tenancy import audience_of, scope_of, sons_of
+from sons.entrypoints.api.tenancy import scope_of, sons_of
 from sons.entrypoints.web.context import SonsWeb
 from sons.entrypoints.web.files import scratch_folder, stage
 from sons.entrypoints.web.uploads import UploadKind, read_upload
 from sons.services.accounts import Caller
 from sons.services.instruction import (
-    DECISIONS,
+    INSTRUCTION_VERBS,
     CancelOutcome,
     PaymentOutcome,
-    cancel,
-    decide,
-    pay,
-    request_correction,
+    fire,
 )
 from sons.services.requests import (
     AUDIENCE_LABELS,
@@ -48,7 +45,6 @@ from sons.services.requests import (
     parse_reason,
     parse_status,
     show_request,
-    transition_request,
 )
 
 router = APIRouter(prefix="/requests", tags=["demandes"])
@@ -72,8 +68,6 @@ AMOUNTS = {
     "annuler": "le montant à recouvrer, pour une demande déjà payée",
 }
 AMOUNT_REQUIRED = frozenset({"payer", "recouvrer"})
-# The operator's verbs with rules of the instruction over the table's (`services.instruction`).
-OPERATOR_SERVICES = frozenset({"payer", "annuler", "recouvrer", "demander-correction", *DECISIONS})
 
 
 class RequestRowOut(BaseModel):
@@ -179,67 +173,25 @@ def _amount(action: str, text: str | None) -> int | None:
 def _fire(
     web: SonsWeb, caller: Caller, ident: str, action: str, given: _Given
 ) -> TransitionOutcome | PaymentOutcome | CancelOutcome:
-    """The service that fires `action`: the operator's payments, cancellations, decisions and
-    correction requests carry the instruction's own rules (`services.instruction`); anything
-    else, the vendor's verbs included, goes to the workflow table as is."""
-    engine, clock, actor = web.engine, web.settings.clock, caller.actor
-    if caller.is_operator and action in OPERATOR_SERVICES:
+    """Fire `action` (`services.instruction.fire` routes it), the amount read and checked here:
+    required or refused as the verb says, when the operator fires a verb of the instruction;
+    refused for any other verb but those that take one (the table then judges who fires)."""
+    cents = None
+    if caller.is_operator and action in INSTRUCTION_VERBS:
         cents = _amount(action, given.amount)
-        if action == "payer":
-            assert cents is not None
-            return pay(
-                engine,
-                ident,
-                amount_cents=cents,
-                paid_on=given.on or web.today(),
-                actor=actor,
-                clock=clock,
-            )
-        if action in ("annuler", "recouvrer"):
-            return cancel(
-                engine,
-                ident,
-                motive=given.motive,
-                actor=actor,
-                on=given.on or web.today(),
-                recovery_cents=cents,
-                clock=clock,
-                file=given.file,
-            )
-        if action == "demander-correction":
-            return request_correction(
-                engine,
-                ident,
-                reason=given.reason,
-                motive=given.motive,
-                actor=actor,
-                clock=clock,
-                file=given.file,
-            )
-        if action in DECISIONS:
-            return decide(
-                engine,
-                ident,
-                action,
-                motive=given.motive,
-                actor=actor,
-                clock=clock,
-                file=given.file,
-            )
-    if given.amount and action not in AMOUNTS:
+    elif given.amount and action not in AMOUNTS:
         _amount(action, given.amount)  # refused: this verb takes no amount
-    audience = audience_of(caller)
-    return transition_request(
-        engine,
+    return fire(
+        web.engine,
+        caller,
         ident,
         action,
-        audience=audience,
-        vendor_id=caller.vendor_id if audience is Audience.VENDOR else None,
-        actor=actor,
-        clock=clock,
+        on=given.on or web.today(),
         motive=given.motive,
         reason=given.reason,
+        amount_cents=cents,
         file=given.file,
+        clock=web.settings.clock,
     )
 
 

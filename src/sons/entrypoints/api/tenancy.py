@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from sons.domain.workflow import Audience
 from sons.entrypoints.api.errors import ApiError
 from sons.entrypoints.web.context import SonsWeb
 from sons.services.accounts import Caller
@@ -47,8 +46,3 @@ def require_operator(caller: Caller) -> None:
             OPERATOR_ONLY,
             "Opération réservée à l'opérateur de paiement (instructeur ou administrateur).",
         )
-
-
-def audience_of(caller: Caller) -> Audience:
-    """Which side of the workflow table the caller acts on."""
-    return Audience.OPERATOR if caller.is_operator else Audience.VENDOR

@@ -4,7 +4,7 @@ actions the workflow table lets the caller's side fire now.
 The caller's organisation decides the audience: a vendor's users act as the vendor (on their
 own requests only; another tenant's number answers 404), the operator's as the operator. The
 table (`domain.workflow`) decides which actions appear and whether a motive, a reason code or a
-file goes with them; `services.requests.transition_request` fires and journals them.
+file goes with them; `services.instruction.fire` fires and journals them.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from sons.domain.workflow import (
     KIND_LABELS,
     REASON_LABELS,
     TRANSITIONS_BY_ACTION,
-    Audience,
     ReasonCode,
     Status,
     WorkflowError,
@@ -44,7 +43,6 @@ from sons.services.requests import (
     RequestView,
     parse_reason,
     show_request,
-    transition_request,
 )
 from sons.store.errors import NotFoundError, StoreError
 from sons.store.requests import ConcurrentRequestEditError
@@ -62,10 +60,6 @@ REASONS = [(r.value, REASON_LABELS[r]) for r in ReasonCode]
 DONE = "fait"
 
 
-def audience_of(caller: Caller) -> Audience:
-    return Audience.OPERATOR if caller.is_operator else Audience.VENDOR
-
-
 def load_request(web: SonsWeb, caller: Caller, request_id: int) -> RequestView:
     """The request if the caller may see it; 404 (like a number that does not exist) else."""
     try:
@@ -79,7 +73,7 @@ def load_request(web: SonsWeb, caller: Caller, request_id: int) -> RequestView:
 
 
 def request_context(web: SonsWeb, caller: Caller, view: RequestView) -> dict[str, Any]:
-    audience = audience_of(caller)
+    audience = caller.audience
     kind = view.request.kind
     return {
         "view": view,
@@ -116,51 +110,22 @@ class Fired:
 
 
 def fire(web: SonsWeb, caller: Caller, request_id: int, fired: Fired) -> None:
-    """Fire the action through the service of the caller's side: the operator's decisions,
-    corrections, payments and cancellations go through `services.instruction` (which adds its
-    rules: motives, amounts), anything else through the workflow table directly."""
-    ident = str(request_id)
-    common: dict[str, Any] = {"actor": caller.actor, "clock": web.settings.clock}
-    action = fired.action
-    if caller.is_operator and action == "payer":
-        instruction.pay(
-            web.engine,
-            ident,
-            amount_cents=parse_euros(fired.amount),
-            paid_on=read_date(fired.on, web.today(), "Date du paiement"),
-            **common,
-        )
-    elif caller.is_operator and action in ("annuler", "recouvrer"):
-        instruction.cancel(
-            web.engine,
-            ident,
-            motive=fired.motive,
-            on=read_date(fired.on, web.today(), "Date"),
-            recovery_cents=parse_euros(fired.amount) if fired.amount else None,
-            file=fired.file,
-            **common,
-        )
-    elif caller.is_operator and action == "demander-correction":
-        instruction.request_correction(
-            web.engine, ident, reason=fired.reason, motive=fired.motive, file=fired.file, **common
-        )
-    elif caller.is_operator and action in instruction.DECISIONS:
-        instruction.decide(
-            web.engine, ident, action, motive=fired.motive, file=fired.file, **common
-        )
-    else:
-        transition_request(
-            web.engine,
-            ident,
-            action,
-            audience=audience_of(caller),
-            vendor_id=scope_of(caller),
-            motive=fired.motive,
-            reason=fired.reason,
-            file=fired.file,
-            expected_version=fired.version,
-            **common,
-        )
+    """Fire the action as the form asked it (`services.instruction.fire` routes it); the
+    amount and the date are read here, named as the form names them."""
+    payment = fired.action == "payer"
+    instruction.fire(
+        web.engine,
+        caller,
+        str(request_id),
+        fired.action,
+        on=read_date(fired.on, web.today(), "Date du paiement" if payment else "Date"),
+        motive=fired.motive,
+        reason=fired.reason,
+        amount_cents=parse_euros(fired.amount) if fired.amount or payment else None,
+        file=fired.file,
+        expected_version=fired.version,
+        clock=web.settings.clock,
+    )
 
 
 @router.get("/demandes/{request_id}")

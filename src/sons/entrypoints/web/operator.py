@@ -43,14 +43,6 @@ OperatorDep = Annotated[Caller, require_roles(Role.OPERATOR_INSTRUCTOR, Role.OPE
 WebDep = Annotated[SonsWeb, Depends(sons_web)]
 
 PAGE_SIZE = 100
-# The queue: what awaits the operator, incomplete ones included.
-WAITING = (
-    Status.FILED,
-    Status.INCOMPLETE,
-    Status.UNDER_REVIEW,
-    Status.TO_AMEND,
-    Status.VALIDATED,
-)
 ALL = "toutes"
 # Reports of a control run stay downloadable this long, for this many runs at most.
 
@@ -101,7 +93,7 @@ def _matches(line: QueueLine, filters: QueueFilters) -> bool:
     elif filters.status:
         if request.status.value != filters.status:
             return False
-    elif request.status not in WAITING:
+    elif request.status not in instruction.AWAITING_OPERATOR:
         return False
     if filters.dispositif and request.dispositif.upper() != filters.dispositif.upper():
         return False
