@@ -14,6 +14,7 @@ from web_filing import built_advance, seed
 from web_fixtures import People, SettableClock, TestClient, api_error, api_headers
 
 from sons.services.accounts import Accounts
+from sons.services.deposits import mark_filed
 
 BUILD = {"kind": "avance", "dispositif": "rad-ris-va1", "orders": ["BC-A"], "on": "2022-10-15"}
 
@@ -116,3 +117,29 @@ def test_another_tenant_gets_404(
     api_error(client.post("/api/v1/deposits", json=BUILD, headers=other), 422, "INPUT_INVALID")
     operator = api_headers(accounts, people.instructor)
     api_error(client.post("/api/v1/deposits", json=BUILD, headers=operator), 403, "VENDOR_ONLY")
+
+
+def test_the_operator_sees_a_deposit_once_it_is_filed_only(
+    client: TestClient,
+    accounts: Accounts,
+    people: People,
+    admin: dict[str, str],
+    vendor: int,
+    app: FastAPI,
+) -> None:
+    """A deposit sons built is the vendor's draft until it is filed: the operator neither lists
+    nor downloads it (404, as a number that does not exist), as on the web pages."""
+    body = client.post("/api/v1/deposits", json=BUILD, headers=admin).json()
+    number = body["deposit"]["id"]
+    operator = api_headers(accounts, people.instructor)
+    assert client.get("/api/v1/deposits", headers=operator).json()["total"] == 0
+    for role in ("json", "zip"):
+        api_error(
+            client.get(f"/api/v1/deposits/{number}/{role}", headers=operator), 404, "NOT_FOUND"
+        )
+
+    mark_filed(app.state.sons.engine, body["deposit"]["name"], vendor_id=vendor, actor="tests")
+    listed = client.get("/api/v1/deposits", headers=operator).json()
+    assert [d["id"] for d in listed["items"]] == [number]
+    document = client.get(f"/api/v1/deposits/{number}/json", headers=operator)
+    assert document.status_code == 200 and json.loads(document.content)["nature"] == "avance"

@@ -17,9 +17,9 @@ from web_fixtures import PASSWORD, People, TestClient, log_in
 
 from filing_fixtures import BALANCE_DAY, CODE, pdf
 from sons.domain.workflow import Status
-from sons.entrypoints.web.deposits import checking_store
+from sons.entrypoints.web.deposits import scope_of
 from sons.services.accounts import Accounts
-from sons.services.deposits import list_deposits, mark_filed
+from sons.services.deposits import checking_engine, list_deposits, mark_filed
 from sons.services.requests import list_requests
 from sons.store.journal import JournalEntryRow
 
@@ -233,15 +233,16 @@ def test_the_check_compares_with_the_store_only_for_the_files_owner_or_the_opera
     built = built_advance(app, vendor_id, tmp_path, clock)
     web = app.state.sons
 
-    def caller(email: str) -> Any:
-        return accounts.log_in("127.0.0.1", email, PASSWORD).caller
+    def checking(email: str, path: Path) -> Any:
+        caller = accounts.log_in("127.0.0.1", email, PASSWORD).caller
+        return checking_engine(web.engine, scope_of(caller), path)
 
-    assert checking_store(web, caller(people.vendor_user), built.json_path) is web.engine
-    assert checking_store(web, caller(people.instructor), built.json_path) is web.engine
-    assert checking_store(web, caller(people.other_admin), built.json_path) is None
+    assert checking(people.vendor_user, built.json_path) is web.engine
+    assert checking(people.instructor, built.json_path) is web.engine
+    assert checking(people.other_admin, built.json_path) is None
     unreadable = tmp_path / "illisible.json"
     unreadable.write_text("{", encoding="utf-8")
-    assert checking_store(web, caller(people.vendor_user), unreadable) is None
+    assert checking(people.vendor_user, unreadable) is None
 
 
 def test_the_operator_sees_filed_deposits_only_and_builds_none(

@@ -654,8 +654,32 @@ def mark_filed(
 
 
 def list_deposits(engine: Engine, vendor_id: int | None) -> list[StoredDeposit]:
+    """The vendor's deposits; `vendor_id` None: those the operator sees (`filed_with_operator`)."""
     with reading(engine) as uow:
-        return repository(uow).deposits(vendor_id)
+        deposits = repository(uow).deposits(vendor_id)
+    if vendor_id is None:
+        return [d for d in deposits if filed_with_operator(d)]
+    return deposits
+
+
+def filed_with_operator(deposit: StoredDeposit) -> bool:
+    """Whether the operator may see a deposit: the operator sees what was filed with it, and a
+    deposit sons built stays the vendor's draft until it is marked filed (`mark_filed`)."""
+    return deposit.origin != DepositOrigin.BUILT or deposit.filed_at is not None
+
+
+def checking_engine(engine: Engine, vendor_id: int | None, json_path: Path) -> Engine | None:
+    """The store a deposit check may compare the file with (`check_deposit_file`): always for
+    the operator (`vendor_id` None); for a vendor only when the file is in its own name —
+    another vendor's advances are none of its business."""
+    if vendor_id is None:
+        return engine
+    deposit = load_deposit_file(json_path)
+    if deposit is None:
+        return None
+    with reading(engine) as uow:
+        vendor = uow.vendors.get(vendor_id)
+    return engine if vendor is not None and vendor.siret == deposit.vendor.siret else None
 
 
 def deposit_content(
@@ -671,7 +695,7 @@ def deposit_content(
             wanted = name.strip()
             number = store_number(wanted)
             found = repo.deposit(number) if number is not None else None
-            if found is None:
+            if found is None or not filed_with_operator(found):
                 raise NotFoundError(f"Aucun dépôt n° {wanted}.")
         else:
             found = find_deposit(repo, vendor_id, name)

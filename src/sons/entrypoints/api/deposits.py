@@ -20,12 +20,16 @@ from sons.entrypoints.api.auth import CallerDep
 from sons.entrypoints.api.errors import documented
 from sons.entrypoints.api.listing import Page, PagingDep, exported, in_memory, respond
 from sons.entrypoints.api.tenancy import scope_of, sons_of, vendor_of
-from sons.entrypoints.web.deposits import checking_store
 from sons.entrypoints.web.files import attachment, scratch_folder, stage
 from sons.entrypoints.web.uploads import UploadKind, read_upload
 from sons.services.accounts import Caller
 from sons.services.deposit_builder import build_deposit
-from sons.services.deposits import check_deposit_file, deposit_content, list_deposits
+from sons.services.deposits import (
+    check_deposit_file,
+    checking_engine,
+    deposit_content,
+    list_deposits,
+)
 from sons.services.requests import parse_kind
 from sons.store.requests import JSON_ROLE, ZIP_ROLE, StoredDeposit
 
@@ -103,7 +107,7 @@ def _links(request: Request, deposit: StoredDeposit) -> dict[str, str]:
     responses={**exported(), **documented(401, 403, 422)},
 )
 def deposits(request: Request, paging: PagingDep, caller: CallerDep) -> Any:
-    """Mes dépôts (l'opérateur : ceux de tous les éditeurs)."""
+    """Mes dépôts (l'opérateur : ceux qui lui ont été déposés, de tous les éditeurs)."""
     found = list_deposits(sons_of(request).engine, scope_of(caller))
     return respond(request, paging, in_memory(found, _deposit_out), DepositOut, "depots")
 
@@ -157,7 +161,7 @@ async def check(
         json_path = stage(folder, json_file, "depot.json")
         zip_path = None if zip_file is None else stage(folder, zip_file, "depot.zip")
         report = check_deposit_file(
-            checking_store(web, caller, json_path),
+            checking_engine(web.engine, scope_of(caller), json_path),
             json_path,
             zip_path,
             today=date or web.today(),

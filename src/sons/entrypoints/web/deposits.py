@@ -31,15 +31,14 @@ from sons.services.accounts import Caller, NotFound, Role
 from sons.services.deposit_builder import BuildPieces, BuildRefused, LeftOut, build_deposit
 from sons.services.deposits import (
     check_deposit_file,
+    checking_engine,
     deposit_content,
     list_deposits,
-    load_deposit_file,
     mark_filed,
 )
 from sons.services.orders import list_orders
 from sons.services.referential import ScenarioInputError, read_date
 from sons.services.requests import RequestLine, list_requests
-from sons.services.vendors import list_vendors
 from sons.store.errors import NotFoundError, StoreError
 from sons.store.requests import JSON_ROLE, ZIP_ROLE, DepositOrigin, StoredDeposit
 
@@ -83,12 +82,8 @@ def own_vendor_id(caller: Caller) -> int:
 
 
 def visible_deposits(web: SonsWeb, caller: Caller) -> list[StoredDeposit]:
-    """The vendor's deposits; for the operator, those filed with it (a deposit built but not
-    yet filed is the vendor's draft)."""
-    deposits = list_deposits(web.engine, scope_of(caller))
-    if caller.is_operator:
-        return [d for d in deposits if d.origin != DepositOrigin.BUILT or d.filed_at is not None]
-    return deposits
+    """The vendor's deposits; for the operator, those filed with it (`list_deposits`)."""
+    return list_deposits(web.engine, scope_of(caller))
 
 
 def find_deposit(web: SonsWeb, caller: Caller, deposit_id: int) -> StoredDeposit:
@@ -109,20 +104,6 @@ def deposit_file(
         )
     except NotFoundError as exc:
         raise NotFound(str(exc)) from None
-
-
-def checking_store(web: SonsWeb, caller: Caller, json_path: Path) -> Any:
-    """The store the check may compare with: always for the operator; for a vendor only when
-    the file is in its own name — another vendor's advances are none of its business."""
-    if caller.is_operator:
-        return web.engine
-    deposit = load_deposit_file(json_path)
-    if deposit is None:
-        return None
-    for entry in list_vendors(web.engine):
-        if entry.id == caller.vendor_id:
-            return web.engine if entry.vendor.siret == deposit.vendor.siret else None
-    return None
 
 
 def report_context(report: DepositReport) -> dict[str, Any]:
@@ -214,7 +195,7 @@ async def check_upload(request: Request, caller: CallerDep, web: WebDep) -> Resp
     with scratch_folder() as folder:
         json_path = stage(folder, json_file, "depot.json")
         zip_path = None if zip_file is None else stage(folder, zip_file, "depot.zip")
-        store = checking_store(web, caller, json_path)
+        store = checking_engine(web.engine, scope_of(caller), json_path)
         report = await run_in_threadpool(
             partial(
                 check_deposit_file,
