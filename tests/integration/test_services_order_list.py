@@ -47,6 +47,22 @@ def stored(
     return seeded
 
 
+def _calls(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> list[tuple[tuple[object, ...], dict[str, object]]]:
+    """The calls the order list makes to `name` (a function of the store it imported), which
+    still does its work: what was read, and how often."""
+    calls: list[tuple[tuple[object, ...], dict[str, object]]] = []
+    real = getattr(order_list, name)
+
+    def recording(*args: object, **kwargs: object) -> object:
+        calls.append((args, kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(order_list, name, recording)
+    return calls
+
+
 def numbers(engine: Engine, vendor_id: int | None, **filters: object) -> list[str]:
     page = order_page(engine, vendor_id, OrderFilters(**filters), per_page=MAX_PER_PAGE)  # type: ignore[arg-type]
     assert page.total == len(page.items)
@@ -185,14 +201,7 @@ def test_a_count_is_asked_again_only_once_the_journal_has_moved(
     make_order: Callable[..., PurchaseOrder],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    counted: list[object] = []
-    real_count = order_list.count_orders
-
-    def counting(*args: object, **kwargs: object) -> int:
-        counted.append(args[1])
-        return real_count(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(order_list, "count_orders", counting)
+    counted = _calls(monkeypatch, "count_orders")
     vendor = stored.vendor_id
     first = [order_page(engine, vendor, OrderFilters(), page=n, per_page=2) for n in (1, 2, 3)]
     assert [p.total for p in first] == [7, 7, 7] and len(counted) == 1  # paging: one count
@@ -251,14 +260,7 @@ def test_a_page_is_read_again_only_once_the_journal_has_moved(
     make_order: Callable[..., PurchaseOrder],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    read: list[int] = []
-    real_rows = order_list.order_rows
-
-    def reading(*args: object, **kwargs: object) -> object:
-        read.append(1)
-        return real_rows(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(order_list, "order_rows", reading)
+    read = _calls(monkeypatch, "order_rows")
     vendor = stored.vendor_id
     first = order_page(engine, vendor, OrderFilters(), page=1, per_page=2)
     again = order_page(engine, vendor, OrderFilters(), page=1, per_page=2)
@@ -313,30 +315,29 @@ def test_deep_pages_read_after_bookmarks_are_the_pages_offsets_give(
     skipped = _every_page(engine, vendor, filters)
     assert sum(map(len, skipped)) >= 7  # pages 4 and further seek a bookmark
 
-    bookmarked: list[tuple[str | None, int]] = []
-    real_bookmarks = order_list.order_bookmarks
+    calls = _calls(monkeypatch, "order_bookmarks")
 
-    def bookmarking(*args: object, **kwargs: object) -> object:
-        after = kwargs["after"]
-        bookmarked.append((after.number if after else None, kwargs["count"]))  # type: ignore[attr-defined]
-        return real_bookmarks(*args, **kwargs)  # type: ignore[arg-type]
+    def bookmarked() -> list[tuple[str | None, object]]:
+        """Each reading of bookmarks: after which order (None: the list's start), how many."""
+        return [
+            (getattr(kwargs["after"], "number", None), kwargs["count"]) for _args, kwargs in calls
+        ]
 
-    monkeypatch.setattr(order_list, "order_bookmarks", bookmarking)
     monkeypatch.setattr(order_list, "BOOKMARK_EVERY", 3)
     monkeypatch.setattr(order_list, "_REMEMBERED", order_list._Remembered())
     assert _every_page(engine, vendor, filters) == skipped
     # Read as the pages go deeper, each time from the last one read, never from the start
     # again (pages 3 to 7 start after 4, 6, 8, 10 and 12 orders: one bookmark more for 4, 6,
     # 10 and 12).
-    assert [count for _after, count in bookmarked] == [1] * len(bookmarked)
-    assert bookmarked and bookmarked[0][0] is None
-    assert all(after is not None for after, _count in bookmarked[1:])
+    assert [count for _after, count in bookmarked()] == [1] * len(calls)
+    assert calls and bookmarked()[0][0] is None
+    assert all(after is not None for after, _count in bookmarked()[1:])
 
     # The last page first: its bookmarks at once, then the pages before it use them.
-    bookmarked.clear()
+    calls.clear()
     monkeypatch.setattr(order_list, "_REMEMBERED", order_list._Remembered())
     last = max(n for n, page in enumerate(skipped, 1) if page)
     deep = order_page(engine, vendor, filters, last, 2)
     assert [f"{i.vendor_id}/{i.number}" for i in deep.items] == skipped[last - 1]
     assert _every_page(engine, vendor, filters) == skipped
-    assert bookmarked == [(None, (last - 1) * 2 // 3)]
+    assert bookmarked() == [(None, (last - 1) * 2 // 3)]
