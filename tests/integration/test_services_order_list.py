@@ -286,8 +286,14 @@ def _every_page(engine: Engine, vendor: int | None, filters: OrderFilters) -> li
 
 @pytest.mark.parametrize(
     "filters",
-    [OrderFilters(), OrderFilters(client="saint-denis"), OrderFilters(number="BC-")],
-    ids=["tout", "client", "numero"],
+    [
+        OrderFilters(),
+        OrderFilters(client="saint-denis"),
+        OrderFilters(client="7507"),
+        OrderFilters(number="BC-"),
+        OrderFilters(signed_from=dt.date(2000, 1, 1)),
+    ],
+    ids=["tout", "nom", "finess", "numero", "dates"],
 )
 @pytest.mark.parametrize("operator", [False, True], ids=["editeur", "operateur"])
 def test_deep_pages_read_after_bookmarks_are_the_pages_offsets_give(

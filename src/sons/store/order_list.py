@@ -500,6 +500,17 @@ def _bookmarks_statement(shape: _Shape, bounded: frozenset[str]) -> sa.Select[*t
     )
 
 
+def _bookmarks_shape(session: Session, query: OrderQuery) -> tuple[_Shape, dict[str, object]]:
+    """SQLite reads bookmarks in the list's order whatever the filters (`in_order`): each step
+    then walks on from the bookmark before, and all of them walk the vendor's orders once at
+    most, where seeking a client's or a period's matches then sorting them would be done again
+    at every step (7 bookmarks for the clients « 7500… »: 535 ms instead of 104)."""
+    shape, values = _shape(session, query)
+    if shape.dialect == "sqlite":
+        shape = dataclasses.replace(shape, in_order=True)
+    return shape, values
+
+
 def order_bookmarks(
     session: Session, query: OrderQuery, *, every: int, count: int, after: OrderKey | None
 ) -> list[OrderKey]:
@@ -512,7 +523,7 @@ def order_bookmarks(
     ends before the last one."""
     found: list[OrderKey] = []
     if after is None and count > 0:
-        shape, values = _shape(session, query)
+        shape, values = _bookmarks_shape(session, query)
         values["skip"] = every - 1
         first = (
             session.connection()
@@ -524,7 +535,7 @@ def order_bookmarks(
         after = OrderKey(first.vendor_id, first.number)
         found.append(after)
     if after is not None and len(found) < count:
-        shape, values = _shape(session, query)
+        shape, values = _bookmarks_shape(session, query)
         values.update(
             after_vendor_id=after.vendor_id,
             after_number=after.number,
