@@ -468,7 +468,8 @@ def fire(
         if action == "payer":
             if amount_cents is None:
                 raise InstructionInputError(
-                    "Un paiement exige son montant : rien n'a été enregistré."
+                    "Un paiement exige son montant (le montant payé, en euros) : rien n'a été "
+                    "enregistré."
                 )
             return pay(
                 engine, ident, amount_cents=amount_cents, paid_on=on, actor=actor, clock=clock

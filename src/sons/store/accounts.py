@@ -13,15 +13,14 @@ state, not data: they are written without a journal entry.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from sons.store.journal import Journal, JournalAction
+from sons.store.journal import JournalAction, JournaledRepository
 from sons.store.tables import HASH_LENGTH, Base, Timestamps
 
 ORGANISATION = "organisation"
@@ -189,15 +188,8 @@ _SESSION_CALLER = (
 )
 
 
-class AccountRepository:
+class AccountRepository(JournaledRepository):
     """Reads and writes of accounts; the services scope them to the caller's organisation."""
-
-    def __init__(
-        self, session: Session, journal: Journal, clock: Callable[[], dt.datetime]
-    ) -> None:
-        self._session = session
-        self._journal = journal
-        self._clock = clock
 
     # -- organisations -----------------------------------------------------------------------
 

@@ -12,14 +12,14 @@ user who ran it, and when it expires; one row per file. Creating and purging run
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy import ForeignKey, LargeBinary, String
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from sons.store.journal import Journal, JournalAction
+from sons.store.journal import JournalAction, JournaledRepository
 from sons.store.tables import HASH_LENGTH, Base
 
 CONTROL_REPORT = "control_report"
@@ -51,14 +51,7 @@ class KeptReport:
     expires_at: dt.datetime
 
 
-class ControlReportRepository:
-    def __init__(
-        self, session: Session, journal: Journal, clock: Callable[[], dt.datetime]
-    ) -> None:
-        self._session = session
-        self._journal = journal
-        self._clock = clock
-
+class ControlReportRepository(JournaledRepository):
     def add(
         self, user_id: int, token_sha256: str, files: Mapping[str, bytes], ttl: dt.timedelta
     ) -> KeptReport:

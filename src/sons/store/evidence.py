@@ -25,7 +25,7 @@ import datetime as dt
 import queue
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +47,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sons.domain.evidence import Criterion, Tally, Transmission, software_key
 from sons.store.bulk import IN_CHUNK, chunked
 from sons.store.errors import NotFoundError
-from sons.store.journal import Journal, JournalAction
+from sons.store.journal import JournalAction, JournaledRepository
 from sons.store.tables import HASH_LENGTH, Base, OrderSiteRow, UtcDateTime
 
 INSTALLED_SCENARIO = "installed_scenario"
@@ -233,15 +233,8 @@ def piece_entity_id(number: str, finess_et: str | None, piece_id: int) -> str:
 # --- the repository ---------------------------------------------------------------------------
 
 
-class EvidenceRepository:
+class EvidenceRepository(JournaledRepository):
     """Everything evidence stores, scoped to one vendor per call; writes journaled."""
-
-    def __init__(
-        self, session: Session, journal: Journal, clock: Callable[[], dt.datetime]
-    ) -> None:
-        self._session = session
-        self._journal = journal
-        self._clock = clock
 
     # -- order sites ---------------------------------------------------------------------------
 

@@ -231,6 +231,18 @@ _TAIL = (
 )
 
 
+class JournaledRepository:
+    """What a repository works with: its unit of work's session, the journal its changes go to,
+    and the clock that dates them. Repositories subclass it rather than each store the three."""
+
+    def __init__(
+        self, session: Session, journal: Journal, clock: Callable[[], dt.datetime]
+    ) -> None:
+        self._session = session
+        self._journal = journal
+        self._clock = clock
+
+
 def journal_tail(session: Session) -> tuple[int, str] | None:
     """The last entry's id and hash, None while the journal is empty: every state change adds
     an entry, so an unchanged tail means unchanged data (one read of the primary key)."""

@@ -17,13 +17,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
-from sqlalchemy.orm import Session
 
 from sons.domain.orders import (
     ClientKind,
@@ -42,7 +41,7 @@ from sons.store.errors import (
     TenantMismatchError,
     UnknownSolutionError,
 )
-from sons.store.journal import Journal, JournalAction
+from sons.store.journal import JournalAction, JournaledRepository
 from sons.store.tables import (
     OrderLineRow,
     OrderSiteRow,
@@ -219,14 +218,7 @@ def _listed(numbers: Iterable[str]) -> str:
     return shown + (f" … ({len(ordered)} au total)" if len(ordered) > _LISTED else "")
 
 
-class OrderRepository:
-    def __init__(
-        self, session: Session, journal: Journal, clock: Callable[[], dt.datetime]
-    ) -> None:
-        self._session = session
-        self._journal = journal
-        self._clock = clock
-
+class OrderRepository(JournaledRepository):
     # -- reads -------------------------------------------------------------------------------
 
     def get(self, vendor_id: int, number: str) -> StoredOrder | None:

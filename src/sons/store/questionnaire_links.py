@@ -11,17 +11,16 @@ racing on one link cannot both land. Every write is journaled.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, String
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from sons.store.errors import NotFoundError, StoreError
-from sons.store.journal import Journal, JournalAction
+from sons.store.journal import JournalAction, JournaledRepository
 from sons.store.tables import HASH_LENGTH, Base, PurchaseOrderRow
 
 QUESTIONNAIRE_LINK = "questionnaire_link"
@@ -126,14 +125,7 @@ class LinkClosedError(StoreError):
     """The link was revoked or used meanwhile: nothing was written."""
 
 
-class QuestionnaireLinkRepository:
-    def __init__(
-        self, session: Session, journal: Journal, clock: Callable[[], dt.datetime]
-    ) -> None:
-        self._session = session
-        self._journal = journal
-        self._clock = clock
-
+class QuestionnaireLinkRepository(JournaledRepository):
     def get(self, link_id: int) -> QuestionnaireLink | None:
         """Any vendor's link: the client holds no account, the signed token names the link."""
         row = self._session.get(QuestionnaireLinkRow, link_id)

@@ -14,7 +14,7 @@ Every change is journaled; saving the same values again changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from sons.domain.workflow import Status
 from sons.store.bulk import IN_CHUNK, chunked
-from sons.store.journal import Change, Journal, JournalAction
+from sons.store.journal import Change, JournalAction, JournaledRepository
 from sons.store.requests import FundingRequestRow, RequestTransitionRow
 from sons.store.tables import Base
 
@@ -141,14 +141,7 @@ def _solution(row: RegistrySolutionRow) -> ReferencedSolution:
     )
 
 
-class RegistryRepository:
-    def __init__(
-        self, session: Session, journal: Journal, clock: Callable[[], dt.datetime]
-    ) -> None:
-        self._session = session
-        self._journal = journal
-        self._clock = clock
-
+class RegistryRepository(JournaledRepository):
     def save_vendor(self, vendor: EnrolledVendor, *, batch_id: int | None = None) -> Change:
         row = self._session.get(RegistryVendorRow, vendor.siret)
         after = vendor.document()

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from sons.domain.orders import Solution, Vendor
 from sons.store.errors import NotFoundError
-from sons.store.journal import Change, Journal, JournalAction
+from sons.store.journal import Change, JournalAction, JournaledRepository
 from sons.store.tables import SolutionRow, VendorRow
 
 VENDOR = "vendor"
@@ -65,15 +62,8 @@ def _solution(row: SolutionRow) -> Solution:
     )
 
 
-class VendorRepository:
+class VendorRepository(JournaledRepository):
     """Vendors, keyed by SIRET. A vendor's row id is its tenant id (`vendor_id` elsewhere)."""
-
-    def __init__(
-        self, session: Session, journal: Journal, clock: Callable[[], dt.datetime]
-    ) -> None:
-        self._session = session
-        self._journal = journal
-        self._clock = clock
 
     def save(self, vendor: Vendor) -> Saved:
         """Create the vendor, or update the one with the same SIRET; journaled when it changes."""
@@ -122,15 +112,8 @@ class VendorRepository:
         return {row.id: _vendor(row) for row in rows}
 
 
-class SolutionRepository:
+class SolutionRepository(JournaledRepository):
     """A vendor's solutions, keyed by referencing number within the vendor."""
-
-    def __init__(
-        self, session: Session, journal: Journal, clock: Callable[[], dt.datetime]
-    ) -> None:
-        self._session = session
-        self._journal = journal
-        self._clock = clock
 
     def save(self, vendor_id: int, solution: Solution) -> Saved:
         """Create, or update the solution with the same referencing number; journaled when it
